@@ -1,0 +1,431 @@
+//! Per-descriptor state: the queues of operations waiting on a socket, which engines watch it,
+//! and whether it was aborted by a port's destruction.
+//!
+//! Contract:
+//! * an entry exists from the first operation on a descriptor until the descriptor is closed
+//!   through the close hook (`on_close`), so a later descriptor with the same number never
+//!   inherits anything;
+//! * every queued operation is performed, stopped or dropped with the entry's lock held, so once
+//!   close, cancel or a port's destruction has taken and released that lock, no byte of the
+//!   operations it removed is touched again;
+//! * receives, sends and accepts each form a FIFO per descriptor: only the head is attempted, and
+//!   a new operation is tried at once only when its queue is empty (which keeps sends whole and
+//!   in order, and receives in the order they were started);
+//! * the try made by the start call and the readiness handling run under the same lock, so an
+//!   edge that arrives between "would block" and "queued" is never lost.
+
+use super::op::{Completion, Ending, Op, OpKind, OpRequest, Progress};
+use super::port::Port;
+use super::registry::globals;
+use super::timers::TimerTarget;
+use crate::engine::Readiness;
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::RawFd;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// What a start call achieved.
+pub enum StartOutcome {
+    /// Finished inside the call; nothing posted (`postFlag == 0`).
+    Finished(Completion),
+    /// Finished inside the call and posted (`postFlag != 0`).
+    Posted,
+    /// Queued; the port is posted when it ends.
+    Pending,
+    /// Not started (errno).
+    Refused(i32),
+}
+
+#[derive(Default)]
+pub struct FdTable {
+    map: Mutex<HashMap<RawFd, Arc<FdEntry>>>,
+}
+
+struct FdEntry {
+    fd: RawFd,
+    state: Mutex<FdState>,
+}
+
+#[derive(Default)]
+struct FdState {
+    /// Checked to be a stream socket of a supported family.
+    is_stream_socket: bool,
+    /// `O_NONBLOCK` was set on this listening socket for accepts.
+    listener_nonblocking: bool,
+    /// A port with operations on it was destroyed: start calls fail from now on.
+    aborted: bool,
+    /// Removed from the table by the close hook.
+    closed: bool,
+    recvs: VecDeque<Op>,
+    sends: VecDeque<Op>,
+    accepts: VecDeque<Op>,
+    /// Timed `QsoPostIOCompletion`s tied to this descriptor.
+    posts: Vec<Op>,
+    /// Ports whose engine watches this descriptor.
+    watched_by: Vec<Arc<Port>>,
+}
+
+impl FdState {
+    fn queue(&mut self, kind: OpKind) -> &mut VecDeque<Op> {
+        match kind {
+            OpKind::Recv => &mut self.recvs,
+            OpKind::Send => &mut self.sends,
+            OpKind::Accept => &mut self.accepts,
+            // Timed posts live in `posts`; `start` never queues a post.
+            OpKind::Post => &mut self.accepts,
+        }
+    }
+
+    /// Every queued operation, in no particular order.
+    fn all_ops(&self) -> impl Iterator<Item = &Op> {
+        self.recvs
+            .iter()
+            .chain(self.sends.iter())
+            .chain(self.accepts.iter())
+            .chain(self.posts.iter())
+    }
+
+    /// Removes every operation matching `pick`, in queue order, and returns them.
+    fn remove_where(&mut self, mut pick: impl FnMut(&Op) -> bool) -> Vec<Op> {
+        let mut removed = Vec::new();
+        for queue in [&mut self.recvs, &mut self.sends, &mut self.accepts] {
+            let mut kept = VecDeque::with_capacity(queue.len());
+            for op in queue.drain(..) {
+                if pick(&op) {
+                    removed.push(op);
+                } else {
+                    kept.push_back(op);
+                }
+            }
+            *queue = kept;
+        }
+        let (taken, kept): (Vec<Op>, Vec<Op>) = self.posts.drain(..).partition(|op| pick(op));
+        self.posts = kept;
+        removed.extend(taken);
+        removed
+    }
+}
+
+impl FdEntry {
+    fn lock(&self) -> MutexGuard<'_, FdState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl FdTable {
+    fn lookup(&self, fd: RawFd) -> Option<Arc<FdEntry>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&fd)
+            .cloned()
+    }
+
+    fn get_or_insert(&self, fd: RawFd) -> Arc<FdEntry> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(map.entry(fd).or_insert_with(|| {
+            Arc::new(FdEntry {
+                fd,
+                state: Mutex::new(FdState::default()),
+            })
+        }))
+    }
+
+    fn remove(&self, fd: RawFd) -> Option<Arc<FdEntry>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&fd)
+    }
+
+    fn all(&self) -> Vec<Arc<FdEntry>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+}
+
+fn getsockopt_int(fd: RawFd, option: libc::c_int) -> Result<libc::c_int, i32> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `value` and `len` are valid for writes of an int and a socklen_t.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            option,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc == 0 {
+        Ok(value)
+    } else {
+        Err(std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(libc::EBADF))
+    }
+}
+
+/// Ok when `fd` is an open socket (any type): `EBADF` / `ENOTSOCK` otherwise.
+pub fn check_socket(fd: RawFd) -> Result<(), i32> {
+    if globals().fds.lookup(fd).is_some() {
+        return Ok(());
+    }
+    getsockopt_int(fd, libc::SO_TYPE).map(|_| ())
+}
+
+/// Ok when `fd` is a stream socket of a family the library serves.
+fn check_stream_socket(fd: RawFd) -> Result<(), i32> {
+    if getsockopt_int(fd, libc::SO_TYPE)? != libc::SOCK_STREAM {
+        return Err(libc::EOPNOTSUPP);
+    }
+    match getsockopt_int(fd, libc::SO_DOMAIN)? {
+        libc::AF_INET | libc::AF_INET6 | libc::AF_UNIX => Ok(()),
+        _ => Err(libc::EOPNOTSUPP),
+    }
+}
+
+fn set_nonblocking(fd: RawFd) -> Result<(), i32> {
+    // SAFETY: fcntl on a descriptor number with integer arguments only.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) < 0 {
+            return Err(std::io::Error::last_os_error()
+                .raw_os_error()
+                .unwrap_or(libc::EBADF));
+        }
+    }
+    Ok(())
+}
+
+/// Starts a receive, send or accept on socket `fd` for `port`.
+pub fn start(fd: RawFd, port: &Arc<Port>, req: OpRequest) -> StartOutcome {
+    let table = &globals().fds;
+    let entry = match table.lookup(fd) {
+        Some(entry) => entry,
+        None => {
+            if let Err(errno) = check_stream_socket(fd) {
+                return StartOutcome::Refused(errno);
+            }
+            table.get_or_insert(fd)
+        }
+    };
+    let mut st = entry.lock();
+    if st.closed {
+        return StartOutcome::Refused(libc::EBADF);
+    }
+    if !st.is_stream_socket {
+        if let Err(errno) = check_stream_socket(fd) {
+            return StartOutcome::Refused(errno);
+        }
+        st.is_stream_socket = true;
+    }
+    if st.aborted {
+        let errno = match req.kind {
+            OpKind::Send => libc::EPIPE,
+            _ => libc::ECONNABORTED,
+        };
+        return StartOutcome::Refused(errno);
+    }
+    if req.kind == OpKind::Accept {
+        match getsockopt_int(fd, libc::SO_ACCEPTCONN) {
+            Ok(0) => return StartOutcome::Refused(libc::EINVAL),
+            Ok(_) => {}
+            Err(errno) => return StartOutcome::Refused(errno),
+        }
+        if !st.listener_nonblocking {
+            if let Err(errno) = set_nonblocking(fd) {
+                return StartOutcome::Refused(errno);
+            }
+            st.listener_nonblocking = true;
+        }
+    }
+
+    let seq = globals().next_seq();
+    let mut op = Op::new(seq, Arc::clone(port), &req);
+    if st.queue(req.kind).is_empty() {
+        match op.attempt(fd, true) {
+            Progress::Finished(ending, value) => {
+                drop(st);
+                return finish_at_start(port, op.completion(ending, value), req.post_flag);
+            }
+            Progress::Refused(errno) => return StartOutcome::Refused(errno),
+            Progress::Blocked => {}
+        }
+    }
+    if !st.watched_by.iter().any(|p| Arc::ptr_eq(p, port)) {
+        let watched = port.engine().and_then(|engine| engine.watch(fd));
+        if let Err(error) = watched {
+            let errno = error.raw_os_error().unwrap_or(libc::ENOMEM);
+            if op.done == 0 {
+                return StartOutcome::Refused(errno);
+            }
+            // Bytes already moved are never lost: end the operation with them.
+            drop(st);
+            let completion = op.stopped(Ending::Os(errno));
+            return finish_at_start(port, completion, req.post_flag);
+        }
+        st.watched_by.push(Arc::clone(port));
+    }
+    if !port.op_queued(TimerTarget { fd, seq }, req.deadline) {
+        return StartOutcome::Refused(libc::EINVAL);
+    }
+    st.queue(req.kind).push_back(op);
+    StartOutcome::Pending
+}
+
+fn finish_at_start(port: &Port, mut completion: Completion, post_flag: bool) -> StartOutcome {
+    if !post_flag {
+        return StartOutcome::Finished(completion);
+    }
+    completion.posted_at_start = true;
+    port.post(completion);
+    StartOutcome::Posted
+}
+
+/// Arms a timed post tied to descriptor `fd`: it is delivered with `TimedOut` at `deadline`, or
+/// with `Closed` as soon as `fd` is closed (at once if `fd` is not open now).
+pub fn start_timed_post(fd: RawFd, port: &Arc<Port>, req: OpRequest) -> Result<(), i32> {
+    let seq = globals().next_seq();
+    let op = Op::new(seq, Arc::clone(port), &req);
+    // SAFETY: F_GETFD on a descriptor number only reads its flags.
+    let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0;
+    if !open {
+        port.post(op.stopped(Ending::Closed));
+        return Ok(());
+    }
+    let entry = globals().fds.get_or_insert(fd);
+    let mut st = entry.lock();
+    if st.closed {
+        drop(st);
+        port.post(op.stopped(Ending::Closed));
+        return Ok(());
+    }
+    if !port.op_queued(TimerTarget { fd, seq }, req.deadline) {
+        return Err(libc::EINVAL);
+    }
+    st.posts.push(op);
+    Ok(())
+}
+
+/// Performs the head operations that readiness allows; completions go to `out`.
+pub fn on_ready(ready: Readiness, out: &mut Vec<(Arc<Port>, Completion)>) {
+    let Some(entry) = globals().fds.lookup(ready.fd) else {
+        return;
+    };
+    let mut st = entry.lock();
+    if st.closed {
+        return;
+    }
+    if ready.readable {
+        drain_ready(entry.fd, &mut st.recvs, out);
+        drain_ready(entry.fd, &mut st.accepts, out);
+    }
+    if ready.writable {
+        drain_ready(entry.fd, &mut st.sends, out);
+    }
+}
+
+fn drain_ready(fd: RawFd, queue: &mut VecDeque<Op>, out: &mut Vec<(Arc<Port>, Completion)>) {
+    while let Some(op) = queue.front_mut() {
+        match op.attempt(fd, false) {
+            Progress::Finished(ending, value) => {
+                let completion = op.completion(ending, value);
+                let op = queue.pop_front().expect("front exists");
+                out.push((op.port, completion));
+            }
+            Progress::Blocked | Progress::Refused(_) => break,
+        }
+    }
+}
+
+/// Ends the operation a timer belongs to, if it is still queued.
+pub fn expire(target: TimerTarget, out: &mut Vec<(Arc<Port>, Completion)>) {
+    let Some(entry) = globals().fds.lookup(target.fd) else {
+        return;
+    };
+    let mut st = entry.lock();
+    for op in st.remove_where(|op| op.seq == target.seq) {
+        out.push((Arc::clone(&op.port), op.stopped(Ending::TimedOut)));
+    }
+}
+
+/// Cancels every pending operation on `fd` whose caller id is `user_id`; returns how many.
+/// `EAGAIN` (and nothing cancelled) when one of them cannot be interrupted.
+pub fn cancel(fd: RawFd, user_id: u64) -> Result<usize, i32> {
+    let Some(entry) = globals().fds.lookup(fd) else {
+        check_socket(fd)?;
+        return Ok(0);
+    };
+    let mut st = entry.lock();
+    if st
+        .all_ops()
+        .any(|op| op.user_id == user_id && op.uninterruptible)
+    {
+        return Err(libc::EAGAIN);
+    }
+    let removed = st.remove_where(|op| op.user_id == user_id);
+    drop(st);
+    let count = removed.len();
+    for op in removed {
+        op.port.finish_queued(op.stopped(Ending::Cancelled));
+    }
+    Ok(count)
+}
+
+/// True when an operation with caller id `user_id` is pending on `fd`.
+pub fn is_pending(fd: RawFd, user_id: u64) -> Result<bool, i32> {
+    let Some(entry) = globals().fds.lookup(fd) else {
+        check_socket(fd)?;
+        return Ok(false);
+    };
+    let st = entry.lock();
+    let pending = st.all_ops().any(|op| op.user_id == user_id);
+    Ok(pending)
+}
+
+/// The close hook: `fd` is about to be closed (or replaced by `dup2`). Every operation on it is
+/// posted with `Closed`; once this returns, none of their buffers is touched again.
+pub fn on_close(fd: RawFd) {
+    let Some(g) = super::registry::globals_if_initialized() else {
+        return;
+    };
+    let Some(entry) = g.fds.remove(fd) else {
+        return;
+    };
+    let mut st = entry.lock();
+    st.closed = true;
+    for port in st.watched_by.drain(..) {
+        if let Ok(engine) = port.engine() {
+            let _ = engine.unwatch(fd);
+        }
+    }
+    let removed = st.remove_where(|_| true);
+    drop(st);
+    for op in removed {
+        op.port.finish_queued(op.stopped(Ending::Closed));
+    }
+}
+
+/// A port is being destroyed: drops its operations without posting them, and aborts the
+/// sockets they were on (later start calls fail; the peer sees the end).
+pub fn abort_port(port: &Arc<Port>) {
+    for entry in globals().fds.all() {
+        let mut st = entry.lock();
+        let removed = st.remove_where(|op| Arc::ptr_eq(&op.port, port));
+        let had_socket_ops = removed.iter().any(|op| op.kind != OpKind::Post);
+        if had_socket_ops {
+            st.aborted = true;
+            // SAFETY: shutdown on a descriptor number; the entry is live, so it is still open.
+            unsafe {
+                libc::shutdown(entry.fd, libc::SHUT_RDWR);
+            }
+        }
+        st.watched_by.retain(|p| !Arc::ptr_eq(p, port));
+        drop(st);
+        drop(removed);
+    }
+}

@@ -1,0 +1,252 @@
+//! One operation's life: started → (finished at once | queued on its descriptor) → exactly one
+//! ending: done, OS error, timed out, cancelled, or closed; or dropped with its destroyed port.
+//!
+//! Contract: `attempt` performs the non-blocking syscall for the operation and is only ever
+//! called with the descriptor's state locked, so that close, cancel and destroy (which take the
+//! same lock) never run while the operation is writing into or reading from the caller's buffer.
+//! Bytes already moved are kept in `done` and always reported in the completion.
+
+use super::port::Port;
+use crate::overlapped::Qso_OverlappedIO_t;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The caller's record, carried opaque through the core and handed back in the completion.
+pub type Record = Qso_OverlappedIO_t;
+
+/// What an operation does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpKind {
+    Recv,
+    Send,
+    Accept,
+    /// A `QsoPostIOCompletion`: immediate, or a timer tied to a descriptor.
+    Post,
+}
+
+/// Why an operation ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Finished normally (for a receive this includes end of file).
+    Done,
+    /// The kernel reported this errno.
+    Os(i32),
+    /// Its `operationWaitTime` ran out.
+    TimedOut,
+    /// `QsoCancelOperation` matched it.
+    Cancelled,
+    /// Its descriptor was closed.
+    Closed,
+}
+
+/// A finished operation, as delivered to one waiter.
+#[derive(Clone, Copy)]
+pub struct Completion {
+    pub record: Record,
+    pub kind: OpKind,
+    /// Bytes moved, or the accepted descriptor; meaningful with any ending.
+    pub value: i64,
+    pub ending: Ending,
+    /// It finished inside its start call and was posted there (`postFlagResult`).
+    pub posted_at_start: bool,
+}
+
+/// What the start call asks for.
+pub struct OpRequest {
+    pub kind: OpKind,
+    pub record: Record,
+    pub buf: *mut u8,
+    pub len: usize,
+    /// Receive: finish only when the buffer is full (or at end of file / error).
+    pub fill: bool,
+    /// Post even when it finishes at once.
+    pub post_flag: bool,
+    /// The caller's `operationId`.
+    pub user_id: u64,
+    pub deadline: Option<Instant>,
+}
+
+/// A queued operation.
+pub struct Op {
+    /// Process-unique, for timers.
+    pub seq: u64,
+    pub port: Arc<Port>,
+    pub kind: OpKind,
+    pub record: Record,
+    pub buf: *mut u8,
+    pub len: usize,
+    pub fill: bool,
+    pub user_id: u64,
+    /// Bytes moved so far.
+    pub done: usize,
+    /// Cannot be cancelled any more (a TLS handshake that has begun).
+    pub uninterruptible: bool,
+}
+
+// SAFETY: `buf` is the caller's buffer, lent to the library until the operation ends; it is
+// only dereferenced by `attempt`, under the descriptor's lock, whichever thread holds it.
+unsafe impl Send for Op {}
+
+/// What one attempt achieved.
+pub enum Progress {
+    /// The operation has ended.
+    Finished(Ending, i64),
+    /// The kernel would block; wait for readiness.
+    Blocked,
+    /// The call itself is refused (errno); only reported before any byte moved.
+    Refused(i32),
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+impl Op {
+    pub fn new(seq: u64, port: Arc<Port>, req: &OpRequest) -> Op {
+        Op {
+            seq,
+            port,
+            kind: req.kind,
+            record: req.record,
+            buf: req.buf,
+            len: req.len,
+            fill: req.fill,
+            user_id: req.user_id,
+            done: 0,
+            uninterruptible: false,
+        }
+    }
+
+    /// Performs as much of the operation as the kernel allows without blocking.
+    /// `first` is true for the try made inside the start call.
+    pub fn attempt(&mut self, fd: RawFd, first: bool) -> Progress {
+        match self.kind {
+            OpKind::Recv => self.attempt_recv(fd, first),
+            OpKind::Send => self.attempt_send(fd, first),
+            OpKind::Accept => attempt_accept(fd, first),
+            OpKind::Post => Progress::Blocked,
+        }
+    }
+
+    fn attempt_recv(&mut self, fd: RawFd, first: bool) -> Progress {
+        loop {
+            // SAFETY: `buf[done..len]` is the caller's writable buffer, lent to this operation
+            // until it ends; the descriptor's lock is held, so no close or destroy runs meanwhile.
+            let n = unsafe {
+                libc::recv(
+                    fd,
+                    self.buf.add(self.done).cast(),
+                    self.len - self.done,
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n > 0 {
+                self.done += n as usize;
+                if !self.fill || self.done == self.len {
+                    return Progress::Finished(Ending::Done, self.done as i64);
+                }
+                continue;
+            }
+            if n == 0 {
+                return Progress::Finished(Ending::Done, self.done as i64);
+            }
+            match errno() {
+                libc::EINTR => continue,
+                libc::EAGAIN => return Progress::Blocked,
+                libc::ENOTCONN if first && self.done == 0 => {
+                    return Progress::Refused(libc::ENOTCONN)
+                }
+                e => return Progress::Finished(Ending::Os(e), self.done as i64),
+            }
+        }
+    }
+
+    fn attempt_send(&mut self, fd: RawFd, first: bool) -> Progress {
+        loop {
+            // SAFETY: `buf[done..len]` is the caller's readable buffer, lent to this operation
+            // until it ends; the descriptor's lock is held.
+            let n = unsafe {
+                libc::send(
+                    fd,
+                    self.buf.add(self.done).cast(),
+                    self.len - self.done,
+                    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                )
+            };
+            if n >= 0 {
+                self.done += n as usize;
+                if self.done == self.len {
+                    return Progress::Finished(Ending::Done, self.done as i64);
+                }
+                continue;
+            }
+            match errno() {
+                libc::EINTR => continue,
+                libc::EAGAIN => return Progress::Blocked,
+                libc::ENOTCONN if first && self.done == 0 => {
+                    return Progress::Refused(libc::ENOTCONN)
+                }
+                libc::EPIPE if first && self.done == 0 && !is_connected(fd) => {
+                    return Progress::Refused(libc::ENOTCONN)
+                }
+                e => return Progress::Finished(Ending::Os(e), self.done as i64),
+            }
+        }
+    }
+
+    /// The completion for this operation with the given ending.
+    pub fn completion(&self, ending: Ending, value: i64) -> Completion {
+        Completion {
+            record: self.record,
+            kind: self.kind,
+            value,
+            ending,
+            posted_at_start: false,
+        }
+    }
+
+    /// The completion for an operation stopped from outside (timer, cancel, close).
+    pub fn stopped(&self, ending: Ending) -> Completion {
+        self.completion(ending, self.done as i64)
+    }
+}
+
+fn attempt_accept(fd: RawFd, first: bool) -> Progress {
+    loop {
+        // SAFETY: accept4 with null address pointers writes nothing of ours.
+        let n = unsafe {
+            libc::accept4(
+                fd,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                libc::SOCK_CLOEXEC,
+            )
+        };
+        if n >= 0 {
+            return Progress::Finished(Ending::Done, n as i64);
+        }
+        match errno() {
+            libc::EINTR | libc::ECONNABORTED => continue,
+            libc::EAGAIN => return Progress::Blocked,
+            libc::EINVAL if first => return Progress::Refused(libc::EINVAL),
+            e => return Progress::Finished(Ending::Os(e), -1),
+        }
+    }
+}
+
+/// True when the socket has a peer (getpeername succeeds).
+fn is_connected(fd: RawFd) -> bool {
+    // SAFETY: sockaddr_storage is plain data; getpeername writes at most `len` bytes into it.
+    unsafe {
+        let mut addr: libc::sockaddr_storage = std::mem::zeroed();
+        let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+        libc::getpeername(
+            fd,
+            (&mut addr as *mut libc::sockaddr_storage).cast(),
+            &mut len,
+        ) == 0
+    }
+}

@@ -1,0 +1,79 @@
+//! A parked thread: one per OS thread, reused by every wait it makes.
+//!
+//! Contract: a waiter is signalled only by a thread that has just removed it from a port's
+//! stack of parked waiters while holding that port's lock, so each signal is delivered exactly
+//! once and never after the waiter has taken itself off the stack.
+
+use super::op::Completion;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
+
+/// Why a parked waiter was woken.
+pub enum Signal {
+    /// Nothing yet.
+    Empty,
+    /// A completion handed straight to this waiter.
+    Handed(Completion),
+    /// The port has work for the engine and no leader: come back and lead.
+    Lead,
+    /// The port was destroyed.
+    Destroyed,
+}
+
+pub struct Waiter {
+    slot: Mutex<Signal>,
+    bell: Condvar,
+}
+
+thread_local! {
+    static CURRENT: Arc<Waiter> = Arc::new(Waiter { slot: Mutex::new(Signal::Empty), bell: Condvar::new() });
+}
+
+/// The calling thread's waiter.
+pub fn current() -> Arc<Waiter> {
+    CURRENT.with(Arc::clone)
+}
+
+impl Waiter {
+    /// Clears any stale signal; called before the waiter is pushed on a stack.
+    pub fn reset(&self) {
+        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = Signal::Empty;
+    }
+
+    /// Delivers `signal` and wakes the thread.
+    pub fn signal(&self, signal: Signal) {
+        *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = signal;
+        self.bell.notify_one();
+    }
+
+    /// Takes the signal if one arrived, without sleeping.
+    pub fn take(&self) -> Signal {
+        std::mem::replace(
+            &mut *self.slot.lock().unwrap_or_else(|e| e.into_inner()),
+            Signal::Empty,
+        )
+    }
+
+    /// Sleeps until signalled or until `deadline`; returns `Signal::Empty` on time-out.
+    pub fn park(&self, deadline: Option<Instant>) -> Signal {
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if !matches!(*slot, Signal::Empty) {
+                return std::mem::replace(&mut *slot, Signal::Empty);
+            }
+            slot = match deadline {
+                None => self.bell.wait(slot).unwrap_or_else(|e| e.into_inner()),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Signal::Empty;
+                    }
+                    self.bell
+                        .wait_timeout(slot, deadline - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0
+                }
+            };
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! Translation between the C record and the core: errno, time values, and the completion
+//! record a waiter receives.
+
+use crate::core::op::{Completion, Ending, OpKind};
+use crate::overlapped::{
+    Qso_OverlappedIO_t, ECLOSED, QSOPOSTIOCOMPLETION, QSOSTARTACCEPT, QSOSTARTRECV, QSOSTARTSEND,
+};
+use libc::{c_int, timeval};
+use std::time::{Duration, Instant};
+
+/// Sets the calling thread's errno.
+pub fn set_errno(errno: c_int) {
+    // SAFETY: __errno_location returns the calling thread's errno slot, always valid.
+    unsafe {
+        *libc::__errno_location() = errno;
+    }
+}
+
+/// Sets errno and returns -1: the failure return of every call.
+pub fn fail(errno: c_int) -> c_int {
+    set_errno(errno);
+    -1
+}
+
+/// A `QsoWaitForIOCompletion` time limit: `None` is malformed; `Some(None)` waits forever.
+pub fn wait_deadline(time_to_wait: *const timeval) -> Option<Option<Instant>> {
+    // SAFETY: a non-null pointer from the caller is read once, as the API requires a timeval.
+    let Some(tv) = (unsafe { time_to_wait.as_ref() }) else {
+        return Some(None);
+    };
+    if tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1_000_000 {
+        return None;
+    }
+    let wait = Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64);
+    Some(Instant::now().checked_add(wait))
+}
+
+/// An `operationWaitTime`: whole seconds, `tv_usec` zero. `None` is malformed; `Some(None)`
+/// means no limit.
+pub fn operation_deadline(tv: &timeval) -> Option<Option<Instant>> {
+    if tv.tv_sec < 0 || tv.tv_usec != 0 {
+        return None;
+    }
+    if tv.tv_sec == 0 {
+        return Some(None);
+    }
+    Some(Instant::now().checked_add(Duration::from_secs(tv.tv_sec as u64)))
+}
+
+/// The errno a completion reports for its ending.
+fn ending_errno(ending: Ending) -> c_int {
+    match ending {
+        Ending::Done => 0,
+        Ending::Os(errno) => errno,
+        Ending::TimedOut => libc::EAGAIN,
+        Ending::Cancelled => libc::ECANCELED,
+        Ending::Closed => ECLOSED,
+    }
+}
+
+fn operation_code(kind: OpKind) -> c_int {
+    match kind {
+        OpKind::Recv => QSOSTARTRECV,
+        OpKind::Send => QSOSTARTSEND,
+        OpKind::Accept => QSOSTARTACCEPT,
+        OpKind::Post => QSOPOSTIOCOMPLETION,
+    }
+}
+
+/// The record a waiter (or a start call that finished at once) hands back to the caller.
+///
+/// The caller's own fields come back as given; `returnValue` is the byte count (or accepted
+/// descriptor), or -1 when nothing was moved and the operation failed; a receive or send that
+/// ended early after moving bytes reports those bytes with the reason in `errnoValue`.
+pub fn completion_record(c: &Completion) -> Qso_OverlappedIO_t {
+    let mut rec = c.record;
+    let errno = ending_errno(c.ending);
+    rec.operationCompleted = operation_code(c.kind);
+    rec.errnoValue = errno;
+    rec.returnValue = match c.kind {
+        OpKind::Post if c.ending == Ending::Done => 0,
+        OpKind::Post => -1,
+        _ if errno == 0 || c.value > 0 => c.value as c_int,
+        _ => -1,
+    };
+    if c.kind == OpKind::Post {
+        return rec;
+    }
+    rec.set_post_flag_result(c.posted_at_start);
+    rec.clear_reserved_bits();
+    rec.secureDataTransferSize = 0;
+    rec.bytesAvailable = 0;
+    rec.postedDescriptor = 0;
+    rec.reserved2 = [0; 32];
+    if c.kind == OpKind::Accept {
+        rec.buffer = std::ptr::null_mut();
+        rec.bufferLength = 0;
+        rec.set_post_flag(false);
+        rec.set_fill_buffer(false);
+    }
+    rec
+}
