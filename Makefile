@@ -14,7 +14,7 @@ LINK    := -L $(LIBDIR) -lqsoasync -pthread -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 
 EXAMPLES := $(patsubst c-examples/%.c,$(BUILD)/%,$(wildcard c-examples/*.c))
 
-.PHONY: all lib examples demo test rust-test check-header c-test ibm-sample header clean fmt lint
+.PHONY: all lib examples demo test rust-test check-header c-test ibm-sample header clean fmt lint loom
 
 all: lib examples
 
@@ -48,6 +48,9 @@ ibm-sample: lib
 
 test: check-header all rust-test c-test ibm-sample
 	@echo "make test: all parts passed"
+
+loom:
+	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom $(CARGO) test --release --test loom_port
 
 fmt:
 	$(CARGO) fmt --check

@@ -8,6 +8,7 @@
 //!                  per-descriptor queues, timers, and the process registry (fork-safe).
 //! * `engine`     — the readiness source behind one trait (epoll through `polling` today).
 //! * `overlapped` — the `#[repr(C)]` record, its bit accessors and the header's constants.
+//! * `sync`       — std's locks, or loom's under `--cfg loom` (model checking).
 //!
 //! `ARCHITECTURE.md` tells the same story at more length.
 
@@ -15,3 +16,4 @@ pub mod core;
 pub mod engine;
 pub mod ffi;
 pub mod overlapped;
+pub mod sync;

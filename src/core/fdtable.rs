@@ -19,9 +19,9 @@ use super::port::Port;
 use super::registry::globals;
 use super::timers::TimerTarget;
 use crate::engine::Readiness;
+use crate::sync::{Arc, Mutex, MutexGuard};
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::RawFd;
-use std::sync::{Arc, Mutex, MutexGuard};
 
 /// What a start call achieved.
 pub enum StartOutcome {

@@ -8,8 +8,8 @@
 
 use super::port::Port;
 use crate::overlapped::Qso_OverlappedIO_t;
+use crate::sync::Arc;
 use std::os::fd::RawFd;
-use std::sync::Arc;
 use std::time::Instant;
 
 /// The caller's record, carried opaque through the core and handed back in the completion.

@@ -17,10 +17,11 @@ use super::op::Completion;
 use super::timers::{TimerTarget, Timers};
 use super::waiter::{self, Signal, Waiter};
 use crate::engine::{self, Engine};
+use crate::sync::{Arc, Mutex, MutexGuard};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 pub struct Port {
@@ -152,7 +153,7 @@ impl Port {
     }
 
     /// Waits for one completion until `deadline` (`None`: no limit; a past deadline polls).
-    pub fn wait(self: &Arc<Self>, deadline: Option<Instant>) -> WaitOutcome {
+    pub fn wait(&self, deadline: Option<Instant>) -> WaitOutcome {
         let me = waiter::current();
         let mut polled = false;
         let mut st = self.lock();
@@ -211,7 +212,7 @@ impl Port {
 
     /// One leader pass: waits on the engine, performs ready I/O and expired timers, delivers
     /// the completions, and returns the first one that belongs to this port.
-    fn lead(self: &Arc<Self>, deadline: Option<Instant>) -> Option<Completion> {
+    fn lead(&self, deadline: Option<Instant>) -> Option<Completion> {
         FINISHED.with(|finished| {
             let mut finished = finished.borrow_mut();
             match self.engine() {
@@ -239,7 +240,7 @@ impl Port {
             });
             let mut kept = None;
             for (port, completion) in finished.drain(..) {
-                if !Arc::ptr_eq(&port, self) {
+                if !std::ptr::eq(&*port, self) {
                     port.finish_queued(completion);
                     continue;
                 }

@@ -8,9 +8,10 @@
 
 use super::fdtable::FdTable;
 use super::port::Port;
+use crate::sync::{Arc, Mutex};
 use std::io;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::Once;
 
 /// The most ports a process may have at once (IBM's `QSO_MAX_IOCOMPLETION_PORTS`).
 pub(crate) const MAX_PORTS: usize = 256;

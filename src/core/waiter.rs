@@ -5,7 +5,7 @@
 //! once and never after the waiter has taken itself off the stack.
 
 use super::op::Completion;
-use std::sync::{Arc, Condvar, Mutex};
+use crate::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
 /// Why a parked waiter was woken.
@@ -25,8 +25,20 @@ pub struct Waiter {
     bell: Condvar,
 }
 
-thread_local! {
-    static CURRENT: Arc<Waiter> = Arc::new(Waiter { slot: Mutex::new(Signal::Empty), bell: Condvar::new() });
+fn new_waiter() -> Arc<Waiter> {
+    Arc::new(Waiter {
+        slot: Mutex::new(Signal::Empty),
+        bell: Condvar::new(),
+    })
+}
+
+#[cfg(not(loom))]
+std::thread_local! {
+    static CURRENT: Arc<Waiter> = new_waiter();
+}
+#[cfg(loom)]
+loom::thread_local! {
+    static CURRENT: Arc<Waiter> = new_waiter();
 }
 
 /// The calling thread's waiter.
