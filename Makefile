@@ -14,12 +14,13 @@ LINK    := -L $(LIBDIR) -lqsoasync -pthread -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 
 EXAMPLES := $(patsubst c-examples/%.c,$(BUILD)/%,$(wildcard c-examples/*.c))
 
-.PHONY: all lib examples demo test rust-test check-header c-test ibm-sample header clean fmt lint loom
+.PHONY: all lib examples demo test rust-test check-header header-test c-test ibm-sample header clean fmt lint loom
 
 all: lib examples
 
 lib:
 	$(CARGO) build --release
+	@ln -sf libqsoasync.so $(LIBDIR)/libqsoasync.so.0  # the SONAME programs record
 
 $(LIB): lib
 
@@ -40,13 +41,16 @@ check-header:
 rust-test:
 	$(CARGO) test --release
 
+header-test: lib
+	tests/header_compile.sh
+
 c-test: lib
 	tests/c/run.sh
 
 ibm-sample: lib
 	tests/ibm_sample.sh $(SHARED)
 
-test: check-header all rust-test c-test ibm-sample
+test: check-header all rust-test header-test c-test ibm-sample install-test
 	@echo "make test: all parts passed"
 
 loom:
@@ -61,3 +65,79 @@ lint:
 clean:
 	$(CARGO) clean
 	rm -rf $(BUILD)
+
+# ---- make install / make uninstall ---------------------------------------------------------
+#   make install                          into /usr/local
+#   make install PREFIX=/usr DESTDIR=/tmp/stage LIBDIR=/usr/lib/x86_64-linux-gnu
+# Every location below gets $(DESTDIR) in front (staged installs, packaging). Build first
+# (`make lib`): install only copies, so `sudo make install` never runs cargo as root.
+# LIBDIR above is cargo's output folder; given on the command line it is where the libraries
+# are installed instead, otherwise they go to $(PREFIX)/lib.
+PREFIX       ?= /usr/local
+ifeq ($(origin LIBDIR),command line)
+INSTALL_LIBDIR := $(LIBDIR)
+else
+INSTALL_LIBDIR := $(PREFIX)/lib
+endif
+INCLUDEDIR   ?= $(PREFIX)/include
+MANDIR       ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(INSTALL_LIBDIR)/pkgconfig
+# The IBM i compatibility headers live in their own folder, so that only programs that ask for
+# them (-I $(IBMI_INCLUDEDIR)) see this pthread.h in front of the system's.
+IBMI_INCLUDEDIR := $(INCLUDEDIR)/qsoasync/ibmi
+INSTALL      ?= install
+
+# What cargo built (fixed: a LIBDIR given on the command line must not move it).
+BUILT      := target/release
+VERSION    := $(shell sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
+# ABI version: keep in step with the -soname line in build.rs.
+SOVERSION  := 0
+SO_REAL    := libqsoasync.so.$(VERSION)
+SO_NAME    := libqsoasync.so.$(SOVERSION)
+HEADERS    := include/qsoasync.h $(wildcard include/gskssl.h)
+IBMI_HEADERS := $(wildcard include/ibmi/*.h)
+MAN3       := $(wildcard man/*.3)
+MAN7       := $(wildcard man/*.7)
+# qsoasync.pc names folders under ${prefix} when they are, so `pkg-config --define-prefix` works.
+pc_rel = $(patsubst $(PREFIX)/%,$${prefix}/%,$(1))
+
+.PHONY: install uninstall install-test FORCE
+
+$(BUILD)/qsoasync.pc: qsoasync.pc.in Cargo.toml FORCE
+	@mkdir -p $(BUILD)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' \
+	    -e 's|@LIBDIR@|$(call pc_rel,$(INSTALL_LIBDIR))|g' \
+	    -e 's|@INCLUDEDIR@|$(call pc_rel,$(INCLUDEDIR))|g' \
+	    -e 's|@VERSION@|$(VERSION)|g' qsoasync.pc.in > $@
+
+FORCE:
+
+install: $(BUILD)/qsoasync.pc
+	@test -f $(BUILT)/libqsoasync.so && test -f $(BUILT)/libqsoasync.a || \
+	  { echo "make install: no library in $(BUILT); run 'make lib' first" >&2; exit 1; }
+	$(INSTALL) -d $(DESTDIR)$(INSTALL_LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+	  $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(IBMI_INCLUDEDIR) \
+	  $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	$(INSTALL) -m 644 $(BUILT)/libqsoasync.so $(DESTDIR)$(INSTALL_LIBDIR)/$(SO_REAL)
+	ln -sf $(SO_REAL) $(DESTDIR)$(INSTALL_LIBDIR)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(DESTDIR)$(INSTALL_LIBDIR)/libqsoasync.so
+	$(INSTALL) -m 644 $(BUILT)/libqsoasync.a $(DESTDIR)$(INSTALL_LIBDIR)/libqsoasync.a
+	$(INSTALL) -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)/
+	$(INSTALL) -m 644 $(IBMI_HEADERS) $(DESTDIR)$(IBMI_INCLUDEDIR)/
+	$(INSTALL) -m 644 $(BUILD)/qsoasync.pc $(DESTDIR)$(PKGCONFIGDIR)/qsoasync.pc
+	$(INSTALL) -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/
+	$(INSTALL) -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	rm -f $(DESTDIR)$(INSTALL_LIBDIR)/libqsoasync.so $(DESTDIR)$(INSTALL_LIBDIR)/$(SO_NAME) \
+	  $(DESTDIR)$(INSTALL_LIBDIR)/$(SO_REAL) $(DESTDIR)$(INSTALL_LIBDIR)/libqsoasync.a
+	rm -f $(DESTDIR)$(INCLUDEDIR)/qsoasync.h $(DESTDIR)$(INCLUDEDIR)/gskssl.h
+	rm -f $(addprefix $(DESTDIR)$(IBMI_INCLUDEDIR)/,$(notdir $(IBMI_HEADERS)))
+	rmdir $(DESTDIR)$(IBMI_INCLUDEDIR) $(DESTDIR)$(INCLUDEDIR)/qsoasync 2>/dev/null || true
+	rm -f $(DESTDIR)$(PKGCONFIGDIR)/qsoasync.pc
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(MAN3)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+
+# Installs into a temporary DESTDIR and builds C and C++ programs from pkg-config alone.
+install-test: lib
+	tests/install.sh $(SHARED)

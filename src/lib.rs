@@ -2,13 +2,13 @@
 //! calls) for Linux, built as a C library.
 //!
 //! Crate map (arrows point down: a module uses only those below it):
-//! * `ffi`        — the C face: argument checks, errno, copying `Qso_OverlappedIO_t` in and
-//!                  out, and the close/dup2 hook. No policy.
-//! * `core`       — ports (FIFO of completions, LIFO of waiters, leader/follower), operations,
-//!                  per-descriptor queues, timers, and the process registry (fork-safe).
-//! * `engine`     — the readiness source behind one trait (epoll through `polling` today).
+//! * `ffi` — the C face: argument checks, errno, copying `Qso_OverlappedIO_t` in and out, and
+//!   the close/dup2 hook. No policy.
+//! * `core` — ports (FIFO of completions, LIFO of waiters, leader/follower), operations,
+//!   per-descriptor queues, timers, and the process registry (fork-safe).
+//! * `engine` — the readiness source behind one trait (epoll through `polling` today).
 //! * `overlapped` — the `#[repr(C)]` record, its bit accessors and the header's constants.
-//! * `sync`       — std's locks, or loom's under `--cfg loom` (model checking).
+//! * `sync` — std's locks, or loom's under `--cfg loom` (model checking).
 //!
 //! `ARCHITECTURE.md` tells the same story at more length.
 

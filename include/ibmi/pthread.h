@@ -4,16 +4,17 @@
  * IBM i programs say `#define _MULTI_THREADED` and `#include "pthread.h"`, and use
  * pthread_id_np_t, pthread_getthreadid_np() (with .intId.lo), __INT() and __VOID().
  * Put this folder first on the include path (-I include/ibmi) and such programs build unchanged.
- * Part of libqsoasync; header-only.
+ * Part of libqsoasync, which provides pthread_getthreadid_np().
  */
 #ifndef QSOASYNC_IBMI_PTHREAD_H
 #define QSOASYNC_IBMI_PTHREAD_H
 
+/* A system header in spirit: lets #include_next pass -pedantic. */
+#pragma GCC system_header
+
 #include_next <pthread.h>
 
 #include <stdint.h>
-#include <unistd.h>
-#include <sys/syscall.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -27,13 +28,8 @@ typedef struct pthread_id_np_t {
   } intId;
 } pthread_id_np_t;
 
-/* The calling thread's id; on Linux, lo is the kernel thread id (gettid) and hi is 0. */
-static inline pthread_id_np_t pthread_getthreadid_np(void) {
-  pthread_id_np_t id;
-  id.intId.hi = 0;
-  id.intId.lo = (unsigned int)syscall(SYS_gettid);
-  return id;
-}
+/* The calling thread's id (provided by libqsoasync): lo is the kernel thread id, hi is 0. */
+pthread_id_np_t pthread_getthreadid_np(void);
 
 /* Thread status conversions used by IBM samples: int <-> void *. */
 #ifndef __INT

@@ -14,7 +14,7 @@
 //! * the try made by the start call and the readiness handling run under the same lock, so an
 //!   edge that arrives between "would block" and "queued" is never lost.
 
-use super::op::{Completion, Ending, Op, OpKind, OpRequest, Progress};
+use super::op::{is_connected, Completion, Ending, Op, OpKind, OpRequest, Progress};
 use super::port::Port;
 use super::registry::globals;
 use super::timers::TimerTarget;
@@ -49,6 +49,9 @@ struct FdEntry {
 struct FdState {
     /// Checked to be a stream socket of a supported family.
     is_stream_socket: bool,
+    /// Seen connected (or listening) at least once: from then on "not connected" from the kernel
+    /// means the connection ended (EPIPE / end of file), not a call on an unconnected socket.
+    was_connected: bool,
     /// `O_NONBLOCK` was set on this listening socket for accepts.
     listener_nonblocking: bool,
     /// A port with operations on it was destroyed: start calls fail from now on.
@@ -244,10 +247,14 @@ pub fn start(fd: RawFd, port: &Arc<Port>, req: OpRequest) -> StartOutcome {
         }
     }
 
+    if !st.was_connected {
+        st.was_connected = req.kind == OpKind::Accept || is_connected(fd);
+    }
+
     let seq = globals().next_seq();
     let mut op = Op::new(seq, Arc::clone(port), &req);
     if st.queue(req.kind).is_empty() {
-        match op.attempt(fd, true) {
+        match op.attempt(fd, !st.was_connected) {
             Progress::Finished(ending, value) => {
                 drop(st);
                 return finish_at_start(port, op.completion(ending, value), req.post_flag);

@@ -121,7 +121,8 @@ impl Op {
     }
 
     /// Performs as much of the operation as the kernel allows without blocking.
-    /// `first` is true for the try made inside the start call.
+    /// `first` is true for the try made inside the start call on a socket that has never been
+    /// seen connected: only then is "not connected" a refusal of the call rather than an ending.
     pub fn attempt(&mut self, fd: RawFd, first: bool) -> Progress {
         match self.kind {
             OpKind::Recv => self.attempt_recv(fd, first),
@@ -189,9 +190,9 @@ impl Op {
                 libc::ENOTCONN if first && self.done == 0 => {
                     return Progress::Refused(libc::ENOTCONN)
                 }
-                libc::EPIPE if first && self.done == 0 && !is_connected(fd) => {
-                    return Progress::Refused(libc::ENOTCONN)
-                }
+                // A socket that was never connected says EPIPE to send (Linux); the call is
+                // refused with ENOTCONN as for a receive.
+                libc::EPIPE if first && self.done == 0 => return Progress::Refused(libc::ENOTCONN),
                 e => return Progress::Finished(Ending::Os(e), self.done as i64),
             }
         }
@@ -238,7 +239,7 @@ fn attempt_accept(fd: RawFd, first: bool) -> Progress {
 }
 
 /// True when the socket has a peer (getpeername succeeds).
-fn is_connected(fd: RawFd) -> bool {
+pub fn is_connected(fd: RawFd) -> bool {
     // SAFETY: sockaddr_storage is plain data; getpeername writes at most `len` bytes into it.
     unsafe {
         let mut addr: libc::sockaddr_storage = std::mem::zeroed();
