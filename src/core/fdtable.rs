@@ -14,7 +14,7 @@
 //! * the try made by the start call and the readiness handling run under the same lock, so an
 //!   edge that arrives between "would block" and "queued" is never lost.
 
-use super::op::{is_connected, Completion, Ending, Op, OpKind, OpRequest, Progress};
+use super::op::{is_connected, Completion, Direction, Ending, Op, OpKind, OpRequest, Progress};
 use super::port::Port;
 use super::registry::globals;
 use super::timers::TimerTarget;
@@ -69,13 +69,21 @@ struct FdState {
 
 impl FdState {
     fn queue(&mut self, kind: OpKind) -> &mut VecDeque<Op> {
-        match kind {
-            OpKind::Recv => &mut self.recvs,
-            OpKind::Send => &mut self.sends,
-            OpKind::Accept => &mut self.accepts,
+        match kind.direction() {
+            Direction::Read => &mut self.recvs,
+            Direction::Write => &mut self.sends,
+            Direction::Accept => &mut self.accepts,
             // Timed posts live in `posts`; `start` never queues a post.
-            OpKind::Post => &mut self.accepts,
+            Direction::Timer => &mut self.accepts,
         }
+    }
+
+    /// True when a queued operation has a driver, which may need either direction's readiness.
+    fn has_driven_ops(&self) -> bool {
+        self.recvs
+            .iter()
+            .chain(self.sends.iter())
+            .any(Op::is_driven)
     }
 
     /// Every queued operation, in no particular order.
@@ -205,7 +213,7 @@ fn set_nonblocking(fd: RawFd) -> Result<(), i32> {
 }
 
 /// Starts a receive, send or accept on socket `fd` for `port`.
-pub fn start(fd: RawFd, port: &Arc<Port>, req: OpRequest) -> StartOutcome {
+pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
     let table = &globals().fds;
     let entry = match table.lookup(fd) {
         Some(entry) => entry,
@@ -252,7 +260,7 @@ pub fn start(fd: RawFd, port: &Arc<Port>, req: OpRequest) -> StartOutcome {
     }
 
     let seq = globals().next_seq();
-    let mut op = Op::new(seq, Arc::clone(port), &req);
+    let mut op = Op::new(seq, Arc::clone(port), &mut req);
     if st.queue(req.kind).is_empty() {
         match op.attempt(fd, !st.was_connected) {
             Progress::Finished(ending, value) => {
@@ -267,7 +275,7 @@ pub fn start(fd: RawFd, port: &Arc<Port>, req: OpRequest) -> StartOutcome {
         let watched = port.engine().and_then(|engine| engine.watch(fd));
         if let Err(error) = watched {
             let errno = error.raw_os_error().unwrap_or(libc::ENOMEM);
-            if op.done == 0 {
+            if op.done == 0 && !op.is_driven() {
                 return StartOutcome::Refused(errno);
             }
             // Bytes already moved are never lost: end the operation with them.
@@ -295,9 +303,9 @@ fn finish_at_start(port: &Port, mut completion: Completion, post_flag: bool) -> 
 
 /// Arms a timed post tied to descriptor `fd`: it is delivered with `TimedOut` at `deadline`, or
 /// with `Closed` as soon as `fd` is closed (at once if `fd` is not open now).
-pub fn start_timed_post(fd: RawFd, port: &Arc<Port>, req: OpRequest) -> Result<(), i32> {
+pub fn start_timed_post(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> Result<(), i32> {
     let seq = globals().next_seq();
-    let op = Op::new(seq, Arc::clone(port), &req);
+    let mut op = Op::new(seq, Arc::clone(port), &mut req);
     // SAFETY: F_GETFD on a descriptor number only reads its flags.
     let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0;
     if !open {
@@ -327,11 +335,14 @@ pub fn on_ready(ready: Readiness, out: &mut Vec<(Arc<Port>, Completion)>) {
     if st.closed {
         return;
     }
-    if ready.readable {
+    // A driven (TLS) operation may wait for either direction: a receive may have to write
+    // and a send may have to read, so such descriptors try both queues on any readiness.
+    let both = st.has_driven_ops();
+    if ready.readable || both {
         drain_ready(entry.fd, &mut st.recvs, out);
         drain_ready(entry.fd, &mut st.accepts, out);
     }
-    if ready.writable {
+    if ready.writable || both {
         drain_ready(entry.fd, &mut st.sends, out);
     }
 }
@@ -355,8 +366,9 @@ pub fn expire(target: TimerTarget, out: &mut Vec<(Arc<Port>, Completion)>) {
         return;
     };
     let mut st = entry.lock();
-    for op in st.remove_where(|op| op.seq == target.seq) {
-        out.push((Arc::clone(&op.port), op.stopped(Ending::TimedOut)));
+    for mut op in st.remove_where(|op| op.seq == target.seq) {
+        let completion = op.stopped(Ending::TimedOut);
+        out.push((op.port, completion));
     }
 }
 
@@ -370,15 +382,16 @@ pub fn cancel(fd: RawFd, user_id: u64) -> Result<usize, i32> {
     let mut st = entry.lock();
     if st
         .all_ops()
-        .any(|op| op.user_id == user_id && op.uninterruptible)
+        .any(|op| op.user_id == user_id && op.uninterruptible())
     {
         return Err(libc::EAGAIN);
     }
     let removed = st.remove_where(|op| op.user_id == user_id);
     drop(st);
     let count = removed.len();
-    for op in removed {
-        op.port.finish_queued(op.stopped(Ending::Cancelled));
+    for mut op in removed {
+        let completion = op.stopped(Ending::Cancelled);
+        op.port.finish_queued(completion);
     }
     Ok(count)
 }
@@ -412,8 +425,9 @@ pub fn on_close(fd: RawFd) {
     }
     let removed = st.remove_where(|_| true);
     drop(st);
-    for op in removed {
-        op.port.finish_queued(op.stopped(Ending::Closed));
+    for mut op in removed {
+        let completion = op.stopped(Ending::Closed);
+        op.port.finish_queued(completion);
     }
 }
 

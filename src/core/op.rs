@@ -23,6 +23,49 @@ pub enum OpKind {
     Accept,
     /// A `QsoPostIOCompletion`: immediate, or a timer tied to a descriptor.
     Post,
+    /// A secure handshake (`gsk_secure_soc_startInit`), performed by its driver.
+    SecureInit,
+    /// A secure receive (`gsk_secure_soc_startRecv`), performed by its driver.
+    SecureRecv,
+    /// A secure send (`gsk_secure_soc_startSend`), performed by its driver.
+    SecureSend,
+}
+
+impl OpKind {
+    /// The per-descriptor queue an operation of this kind waits in.
+    pub fn direction(self) -> Direction {
+        match self {
+            OpKind::Recv | OpKind::SecureInit | OpKind::SecureRecv => Direction::Read,
+            OpKind::Send | OpKind::SecureSend => Direction::Write,
+            OpKind::Accept => Direction::Accept,
+            OpKind::Post => Direction::Timer,
+        }
+    }
+}
+
+/// Which per-descriptor queue an operation waits in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Read,
+    Write,
+    Accept,
+    /// Timed posts: no I/O, only a deadline and the descriptor's close.
+    Timer,
+}
+
+/// Performs an operation whose I/O is not a single syscall (the secure layer's TLS steps).
+///
+/// Called under the descriptor's lock, like the built-in operations; it must never block.
+pub trait OpDriver: Send {
+    /// Moves the operation forward. `buf[..len]` is the caller's buffer and `done` the bytes
+    /// already delivered, as for a plain receive or send.
+    fn attempt(&mut self, fd: RawFd, buf: *mut u8, len: usize, done: &mut usize) -> Progress;
+    /// True once the operation can no longer be cancelled (a handshake that has begun).
+    fn uninterruptible(&self) -> bool {
+        false
+    }
+    /// The operation was stopped from outside (timer, cancel, close) with this ending.
+    fn stopped(&mut self, _ending: Ending) {}
 }
 
 /// Why an operation ended.
@@ -38,6 +81,8 @@ pub enum Ending {
     Cancelled,
     /// Its descriptor was closed.
     Closed,
+    /// Its driver failed with this code (its meaning belongs to the driver, e.g. a TLS alert).
+    Protocol(i32),
 }
 
 /// A finished operation, as delivered to one waiter.
@@ -65,6 +110,8 @@ pub struct OpRequest {
     /// The caller's `operationId`.
     pub user_id: u64,
     pub deadline: Option<Instant>,
+    /// Performs the operation instead of the built-in syscall (secure operations).
+    pub driver: Option<Box<dyn OpDriver>>,
 }
 
 /// A queued operation.
@@ -80,8 +127,7 @@ pub struct Op {
     pub user_id: u64,
     /// Bytes moved so far.
     pub done: usize,
-    /// Cannot be cancelled any more (a TLS handshake that has begun).
-    pub uninterruptible: bool,
+    pub driver: Option<Box<dyn OpDriver>>,
 }
 
 // SAFETY: `buf` is the caller's buffer, lent to the library until the operation ends; it is
@@ -105,7 +151,7 @@ fn errno() -> i32 {
 }
 
 impl Op {
-    pub fn new(seq: u64, port: Arc<Port>, req: &OpRequest) -> Op {
+    pub fn new(seq: u64, port: Arc<Port>, req: &mut OpRequest) -> Op {
         Op {
             seq,
             port,
@@ -116,19 +162,34 @@ impl Op {
             fill: req.fill,
             user_id: req.user_id,
             done: 0,
-            uninterruptible: false,
+            driver: req.driver.take(),
         }
+    }
+
+    /// True when cancelling is refused (a driver says its operation has gone too far).
+    pub fn uninterruptible(&self) -> bool {
+        self.driver.as_ref().is_some_and(|d| d.uninterruptible())
+    }
+
+    /// True when the operation has a driver (it may need either readiness direction).
+    pub fn is_driven(&self) -> bool {
+        self.driver.is_some()
     }
 
     /// Performs as much of the operation as the kernel allows without blocking.
     /// `first` is true for the try made inside the start call on a socket that has never been
     /// seen connected: only then is "not connected" a refusal of the call rather than an ending.
     pub fn attempt(&mut self, fd: RawFd, first: bool) -> Progress {
+        if let Some(driver) = self.driver.as_mut() {
+            return driver.attempt(fd, self.buf, self.len, &mut self.done);
+        }
         match self.kind {
             OpKind::Recv => self.attempt_recv(fd, first),
             OpKind::Send => self.attempt_send(fd, first),
             OpKind::Accept => attempt_accept(fd, first),
-            OpKind::Post => Progress::Blocked,
+            OpKind::Post | OpKind::SecureInit | OpKind::SecureRecv | OpKind::SecureSend => {
+                Progress::Blocked
+            }
         }
     }
 
@@ -210,7 +271,10 @@ impl Op {
     }
 
     /// The completion for an operation stopped from outside (timer, cancel, close).
-    pub fn stopped(&self, ending: Ending) -> Completion {
+    pub fn stopped(&mut self, ending: Ending) -> Completion {
+        if let Some(driver) = self.driver.as_mut() {
+            driver.stopped(ending);
+        }
         self.completion(ending, self.done as i64)
     }
 }

@@ -8,6 +8,7 @@
 #![allow(non_snake_case)] // the exported functions keep IBM's parameter names
 
 pub mod close_hook;
+pub mod gsk;
 pub mod ibmi;
 pub mod ids;
 pub mod port;

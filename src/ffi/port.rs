@@ -105,6 +105,7 @@ pub unsafe extern "C" fn QsoPostIOCompletion(port: c_int, io: *mut Qso_Overlappe
         post_flag: true,
         user_id: record.operationId,
         deadline: Some(deadline),
+        driver: None,
     };
     match fdtable::start_timed_post(record.postedDescriptor, &port, request) {
         Ok(()) => 0,

@@ -3,7 +3,8 @@
 
 use crate::core::op::{Completion, Ending, OpKind};
 use crate::overlapped::{
-    Qso_OverlappedIO_t, ECLOSED, QSOPOSTIOCOMPLETION, QSOSTARTACCEPT, QSOSTARTRECV, QSOSTARTSEND,
+    Qso_OverlappedIO_t, ECLOSED, GSKSECURESOCSTARTINIT, GSKSECURESOCSTARTRECV,
+    GSKSECURESOCSTARTSEND, QSOPOSTIOCOMPLETION, QSOSTARTACCEPT, QSOSTARTRECV, QSOSTARTSEND,
 };
 use libc::{c_int, timeval};
 use std::time::{Duration, Instant};
@@ -55,6 +56,7 @@ fn ending_errno(ending: Ending) -> c_int {
         Ending::TimedOut => libc::EAGAIN,
         Ending::Cancelled => libc::ECANCELED,
         Ending::Closed => ECLOSED,
+        Ending::Protocol(_) => libc::EPROTO,
     }
 }
 
@@ -64,6 +66,9 @@ fn operation_code(kind: OpKind) -> c_int {
         OpKind::Send => QSOSTARTSEND,
         OpKind::Accept => QSOSTARTACCEPT,
         OpKind::Post => QSOPOSTIOCOMPLETION,
+        OpKind::SecureInit => GSKSECURESOCSTARTINIT,
+        OpKind::SecureRecv => GSKSECURESOCSTARTRECV,
+        OpKind::SecureSend => GSKSECURESOCSTARTSEND,
     }
 }
 
@@ -73,6 +78,12 @@ fn operation_code(kind: OpKind) -> c_int {
 /// descriptor), or -1 when nothing was moved and the operation failed; a receive or send that
 /// ended early after moving bytes reports those bytes with the reason in `errnoValue`.
 pub fn completion_record(c: &Completion) -> Qso_OverlappedIO_t {
+    if matches!(
+        c.kind,
+        OpKind::SecureInit | OpKind::SecureRecv | OpKind::SecureSend
+    ) {
+        return secure_completion_record(c);
+    }
     let mut rec = c.record;
     let errno = ending_errno(c.ending);
     rec.operationCompleted = operation_code(c.kind);
@@ -98,5 +109,21 @@ pub fn completion_record(c: &Completion) -> Qso_OverlappedIO_t {
         rec.set_post_flag(false);
         rec.set_fill_buffer(false);
     }
+    rec
+}
+
+/// The record of a secure operation: `returnValue` is a GSK code, the byte count is in
+/// `secureDataTransferSize`, `errnoValue` is set with `GSK_ERROR_IO`.
+fn secure_completion_record(c: &Completion) -> Qso_OverlappedIO_t {
+    let mut rec = c.record;
+    let (code, errno) = super::gsk::completion_fields(c);
+    rec.operationCompleted = operation_code(c.kind);
+    rec.returnValue = code;
+    rec.errnoValue = errno;
+    rec.secureDataTransferSize = c.value.clamp(0, c_int::MAX as i64) as c_int;
+    rec.set_post_flag_result(c.posted_at_start);
+    rec.clear_reserved_bits();
+    rec.bytesAvailable = 0;
+    rec.reserved2 = [0; 32];
     rec
 }

@@ -41,6 +41,7 @@ unsafe fn start_call(sd: c_int, port: c_int, io: *mut Qso_OverlappedIO_t, kind: 
         post_flag: io.post_flag(),
         user_id: io.operationId,
         deadline,
+        driver: None,
     };
     match fdtable::start(sd, &port, request) {
         StartOutcome::Finished(completion) => {
