@@ -1,7 +1,7 @@
 # qsoasync - build, demonstrate, test.
 #   make            build the library (target/release) and the examples (build/)
 #   make demo       build, then run IBM's sample server answered by a client
-#   make test       every test: Rust tests, header check, C suite, IBM sample end to end
+#   make test       every test: Rust tests, header check, C suite, IBM sample and examples end to end
 CARGO   ?= cargo
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -14,7 +14,7 @@ LINK    := -L $(LIBDIR) -lqsoasync -pthread -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 
 EXAMPLES := $(patsubst c-examples/%.c,$(BUILD)/%,$(wildcard c-examples/*.c))
 
-.PHONY: all lib examples demo test rust-test check-header header-test c-test ibm-sample header clean fmt lint loom
+.PHONY: all lib examples demo test rust-test check-header header-test c-test ibm-sample examples-test header clean fmt lint loom
 
 all: lib examples
 
@@ -50,7 +50,10 @@ c-test: lib
 ibm-sample: lib
 	tests/ibm_sample.sh $(SHARED)
 
-test: check-header all rust-test header-test c-test ibm-sample install-test
+examples-test: examples
+	tests/examples.sh
+
+test: check-header all rust-test header-test c-test ibm-sample examples-test install-test
 	@echo "make test: all parts passed"
 
 loom:

@@ -12,6 +12,8 @@ fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-env-changed=QSOASYNC_CHECK_HEADER");
+    // The shared library's SONAME: ABI version 0 (make install adds the .so.0 symlink).
+    println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libqsoasync.so.0");
 
     let config = cbindgen::Config::from_file(crate_dir.join("cbindgen.toml"))
         .expect("cbindgen.toml is readable");

@@ -5,7 +5,7 @@
 //! (edge-triggered, for reading and writing) and stays watched until `unwatch`; `wait` is called
 //! by one thread at a time (the port's leader) and reports each ready descriptor through the
 //! callback; `wake` makes a current or the next `wait` return promptly. A second backend
-//! (io_uring) implements the same trait.
+//! (io_uring) can implement the same trait.
 
 mod epoll;
 
