@@ -47,6 +47,9 @@ struct FdEntry {
 
 #[derive(Default)]
 struct FdState {
+    /// (device, inode) of the open file this entry was made for: a descriptor closed behind the
+    /// library's back (raw system call) and reused for another file is detected by it.
+    identity: Option<(u64, u64)>,
     /// Checked to be a stream socket of a supported family.
     is_stream_socket: bool,
     /// Seen connected (or listening) at least once: from then on "not connected" from the kernel
@@ -75,6 +78,25 @@ impl FdState {
             Direction::Accept => &mut self.accepts,
             // Timed posts live in `posts`; `start` never queues a post.
             Direction::Timer => &mut self.accepts,
+        }
+    }
+
+    /// When the descriptor now refers to another file than the one this entry was made for
+    /// (closed without the close hook, number reused), resets the entry for the new file and
+    /// posts the old file's operations with `Closed`. Costs one fstat.
+    fn refresh_if_stale(&mut self, fd: RawFd) {
+        let now = identity_of(fd);
+        if now == self.identity {
+            return;
+        }
+        let orphans = self.remove_where(|_| true);
+        *self = FdState {
+            identity: now,
+            ..FdState::default()
+        };
+        for mut op in orphans {
+            let completion = op.stopped(Ending::Closed);
+            op.port.finish_queued(completion);
         }
     }
 
@@ -136,7 +158,10 @@ impl FdTable {
         Arc::clone(map.entry(fd).or_insert_with(|| {
             Arc::new(FdEntry {
                 fd,
-                state: Mutex::new(FdState::default()),
+                state: Mutex::new(FdState {
+                    identity: identity_of(fd),
+                    ..FdState::default()
+                }),
             })
         }))
     }
@@ -180,9 +205,22 @@ fn getsockopt_int(fd: RawFd, option: libc::c_int) -> Result<libc::c_int, i32> {
     }
 }
 
+/// (device, inode) of the file `fd` refers to now.
+fn identity_of(fd: RawFd) -> Option<(u64, u64)> {
+    // SAFETY: fstat writes only into the stat buffer it is given.
+    unsafe {
+        let mut st: libc::stat = std::mem::zeroed();
+        (libc::fstat(fd, &mut st) == 0).then_some((st.st_dev, st.st_ino))
+    }
+}
+
 /// Ok when `fd` is an open socket (any type): `EBADF` / `ENOTSOCK` otherwise.
 pub fn check_socket(fd: RawFd) -> Result<(), i32> {
-    if globals().fds.lookup(fd).is_some() {
+    let known_socket = globals()
+        .fds
+        .lookup(fd)
+        .is_some_and(|entry| entry.lock().is_stream_socket);
+    if known_socket {
         return Ok(());
     }
     getsockopt_int(fd, libc::SO_TYPE).map(|_| ())
@@ -228,6 +266,9 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
     if st.closed {
         return StartOutcome::Refused(libc::EBADF);
     }
+    if st.aborted || !st.queue(req.kind).is_empty() {
+        st.refresh_if_stale(fd);
+    }
     if !st.is_stream_socket {
         if let Err(errno) = check_stream_socket(fd) {
             return StartOutcome::Refused(errno);
@@ -270,6 +311,12 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
             Progress::Refused(errno) => return StartOutcome::Refused(errno),
             Progress::Blocked => {}
         }
+    }
+    if st.watched_by.iter().any(|p| Arc::ptr_eq(p, port)) {
+        // About to rely on an old registration: make sure it is for this file.
+        st.refresh_if_stale(fd);
+        st.is_stream_socket = true;
+        st.was_connected = true;
     }
     if !st.watched_by.iter().any(|p| Arc::ptr_eq(p, port)) {
         let watched = port.engine().and_then(|engine| engine.watch(fd));
