@@ -3,7 +3,7 @@
 //!
 //! Contract:
 //! * an entry exists from the first operation on a descriptor until the descriptor is closed
-//!   through the close hook (`on_close`), so a later descriptor with the same number never
+//!   through the close hook (`close_with`), so a later descriptor with the same number never
 //!   inherits anything;
 //! * every queued operation is performed, stopped or dropped with the entry's lock held, so once
 //!   close, cancel or a port's destruction has taken and released that lock, no byte of the
@@ -86,6 +86,11 @@ impl FdState {
     /// posts the old file's operations with `Closed`. Costs one fstat.
     fn refresh_if_stale(&mut self, fd: RawFd) {
         let now = identity_of(fd);
+        if self.identity.is_none() {
+            // Made while the descriptor was being closed: nothing was queued for that file.
+            self.identity = now;
+            return;
+        }
         if now == self.identity {
             return;
         }
@@ -166,11 +171,20 @@ impl FdTable {
         }))
     }
 
-    fn remove(&self, fd: RawFd) -> Option<Arc<FdEntry>> {
+    /// Puts `entry` in place of whatever the table had for `fd`, and returns that.
+    fn replace(&self, fd: RawFd, entry: Arc<FdEntry>) -> Option<Arc<FdEntry>> {
         self.map
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&fd)
+            .insert(fd, entry)
+    }
+
+    /// Removes the table's entry for `fd` if it is still `entry`.
+    fn remove_if_same(&self, fd: RawFd, entry: &Arc<FdEntry>) {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.get(&fd).is_some_and(|e| Arc::ptr_eq(e, entry)) {
+            map.remove(&fd);
+        }
     }
 
     fn all(&self) -> Vec<Arc<FdEntry>> {
@@ -264,6 +278,14 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
     };
     let mut st = entry.lock();
     if st.closed {
+        // A close of this number is under way or just finished. If the number already names a
+        // new file, the closed entry is stale: drop it and start again.
+        let now = identity_of(fd);
+        if now.is_some() && now != st.identity {
+            drop(st);
+            table.remove_if_same(fd, &entry);
+            return start(fd, port, req);
+        }
         return StartOutcome::Refused(libc::EBADF);
     }
     if st.aborted || !st.queue(req.kind).is_empty() {
@@ -320,6 +342,12 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
     }
     if !st.watched_by.iter().any(|p| Arc::ptr_eq(p, port)) {
         let watched = port.engine().and_then(|engine| engine.watch(fd));
+        // EEXIST: this engine already watches this very file (registered under an entry that
+        // was replaced while a close raced a start); the registration is as good as new.
+        let watched = watched.or_else(|e| match e.raw_os_error() {
+            Some(libc::EEXIST) => Ok(()),
+            _ => Err(e),
+        });
         if let Err(error) = watched {
             let errno = error.raw_os_error().unwrap_or(libc::ENOMEM);
             if op.done == 0 && !op.is_driven() {
@@ -454,20 +482,40 @@ pub fn is_pending(fd: RawFd, user_id: u64) -> Result<bool, i32> {
     Ok(pending)
 }
 
-/// The close hook: `fd` is about to be closed (or replaced by `dup2`). Every operation on it is
-/// posted with `Closed`; once this returns, none of their buffers is touched again.
-pub fn on_close(fd: RawFd) {
+/// The close hook: closes `fd` with `real_close` (the system call, or dup2/dup3 over it).
+/// Every operation on the descriptor is posted with `Closed`; once this returns, none of their
+/// buffers is touched again.
+///
+/// While the system call runs, the table holds a closed "tombstone" entry for the number, so a
+/// start call racing the close fails with `EBADF` instead of queueing an operation on a file
+/// that is going away (which nobody would ever post).
+pub fn close_with(fd: RawFd, real_close: impl FnOnce() -> libc::c_int) -> libc::c_int {
     let Some(g) = super::registry::globals_if_initialized() else {
-        return;
+        return real_close();
     };
-    let Some(entry) = g.fds.remove(fd) else {
-        return;
-    };
+    let tombstone = Arc::new(FdEntry {
+        fd,
+        state: Mutex::new(FdState {
+            identity: identity_of(fd),
+            closed: true,
+            ..FdState::default()
+        }),
+    });
+    if let Some(entry) = g.fds.replace(fd, Arc::clone(&tombstone)) {
+        close_entry(&entry);
+    }
+    let rc = real_close();
+    g.fds.remove_if_same(fd, &tombstone);
+    rc
+}
+
+/// Marks an entry closed and posts its operations with `Closed`.
+fn close_entry(entry: &FdEntry) {
     let mut st = entry.lock();
     st.closed = true;
     for port in st.watched_by.drain(..) {
         if let Ok(engine) = port.engine() {
-            let _ = engine.unwatch(fd);
+            let _ = engine.unwatch(entry.fd);
         }
     }
     let removed = st.remove_where(|_| true);

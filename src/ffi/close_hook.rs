@@ -17,9 +17,10 @@ fn syscall_result(rc: libc::c_long) -> c_int {
 /// Replaces the C library's `close`.
 #[no_mangle]
 pub extern "C" fn close(fd: c_int) -> c_int {
-    fdtable::on_close(fd);
-    // SAFETY: the close system call on a descriptor number; errno is set by the wrapper.
-    syscall_result(unsafe { libc::syscall(libc::SYS_close, fd) })
+    fdtable::close_with(fd, || {
+        // SAFETY: the close system call on a descriptor number; errno is set by the wrapper.
+        syscall_result(unsafe { libc::syscall(libc::SYS_close, fd) })
+    })
 }
 
 /// True when `fd` is an open descriptor.
@@ -37,17 +38,21 @@ pub extern "C" fn dup2(oldfd: c_int, newfd: c_int) -> c_int {
     if oldfd == newfd {
         return newfd;
     }
-    fdtable::on_close(newfd);
-    // SAFETY: the dup3 system call with descriptor numbers and no flags is dup2 for oldfd != newfd.
-    syscall_result(unsafe { libc::syscall(libc::SYS_dup3, oldfd, newfd, 0) })
+    fdtable::close_with(newfd, || {
+        // SAFETY: the dup3 system call with descriptor numbers and no flags is dup2 when
+        // oldfd != newfd.
+        syscall_result(unsafe { libc::syscall(libc::SYS_dup3, oldfd, newfd, 0) })
+    })
 }
 
 /// Replaces the C library's `dup3`: `newfd` is closed (hooked) before it is replaced.
 #[no_mangle]
 pub extern "C" fn dup3(oldfd: c_int, newfd: c_int, flags: c_int) -> c_int {
-    if oldfd != newfd && is_open(oldfd) {
-        fdtable::on_close(newfd);
-    }
     // SAFETY: the dup3 system call with descriptor numbers and flags.
-    syscall_result(unsafe { libc::syscall(libc::SYS_dup3, oldfd, newfd, flags) })
+    let real_dup3 =
+        || syscall_result(unsafe { libc::syscall(libc::SYS_dup3, oldfd, newfd, flags) });
+    if oldfd == newfd || !is_open(oldfd) {
+        return real_dup3();
+    }
+    fdtable::close_with(newfd, real_dup3)
 }
