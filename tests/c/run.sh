@@ -30,6 +30,8 @@ run_one() {
   "$bin" >"$log" 2>&1
   echo "== $(basename "$bin")"
   cat "$log"
+  # A program that could not start (or died outside its cases) printed no summary: count it.
+  grep -qE '^[0-9]+ passed, [0-9]+ failed$' "$log" || echo "NO SUMMARY $(basename "$bin")"
 }
 export -f run_one
 for f in "${files[@]}"; do echo "$OUT/$(basename "$f" .c)"; done |
@@ -38,6 +40,7 @@ for f in "${files[@]}"; do echo "$OUT/$(basename "$f" .c)"; done |
 
 passed=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$OUT/all.log" | awk '{s+=$1} END {print s+0}')
 failed=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$OUT/all.log" | awk '{s+=$3} END {print s+0}')
-failed=$((failed + build_fail))
+no_summary=$(grep -c '^NO SUMMARY ' "$OUT/all.log")
+failed=$((failed + build_fail + no_summary))
 echo "c-suite: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
