@@ -218,7 +218,8 @@ impl Op {
             match errno() {
                 libc::EINTR => continue,
                 libc::EAGAIN => return Progress::Blocked,
-                libc::ENOTCONN if first && self.done == 0 => {
+                // An unconnected AF_UNIX stream socket says EINVAL to recv (Linux).
+                libc::ENOTCONN | libc::EINVAL if first && self.done == 0 => {
                     return Progress::Refused(libc::ENOTCONN)
                 }
                 e => return Progress::Finished(Ending::Os(e), self.done as i64),
