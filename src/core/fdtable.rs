@@ -35,9 +35,23 @@ pub enum StartOutcome {
     Refused(i32),
 }
 
-#[derive(Default)]
+/// Shards of the descriptor table (by descriptor number), so that threads working on different
+/// sockets rarely meet on the same lock.
+const SHARDS: usize = 64;
+
+/// One shard: descriptor number → entry.
+type Shard = Mutex<HashMap<RawFd, Arc<FdEntry>>>;
+
 pub struct FdTable {
-    map: Mutex<HashMap<RawFd, Arc<FdEntry>>>,
+    shards: Box<[Shard]>,
+}
+
+impl Default for FdTable {
+    fn default() -> Self {
+        FdTable {
+            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
 }
 
 struct FdEntry {
@@ -150,16 +164,18 @@ impl FdEntry {
 }
 
 impl FdTable {
-    fn lookup(&self, fd: RawFd) -> Option<Arc<FdEntry>> {
-        self.map
+    fn shard(&self, fd: RawFd) -> MutexGuard<'_, HashMap<RawFd, Arc<FdEntry>>> {
+        self.shards[fd.unsigned_abs() as usize % SHARDS]
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&fd)
-            .cloned()
+    }
+
+    fn lookup(&self, fd: RawFd) -> Option<Arc<FdEntry>> {
+        self.shard(fd).get(&fd).cloned()
     }
 
     fn get_or_insert(&self, fd: RawFd) -> Arc<FdEntry> {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.shard(fd);
         Arc::clone(map.entry(fd).or_insert_with(|| {
             Arc::new(FdEntry {
                 fd,
@@ -173,27 +189,24 @@ impl FdTable {
 
     /// Puts `entry` in place of whatever the table had for `fd`, and returns that.
     fn replace(&self, fd: RawFd, entry: Arc<FdEntry>) -> Option<Arc<FdEntry>> {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(fd, entry)
+        self.shard(fd).insert(fd, entry)
     }
 
     /// Removes the table's entry for `fd` if it is still `entry`.
     fn remove_if_same(&self, fd: RawFd, entry: &Arc<FdEntry>) {
-        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.shard(fd);
         if map.get(&fd).is_some_and(|e| Arc::ptr_eq(e, entry)) {
             map.remove(&fd);
         }
     }
 
     fn all(&self) -> Vec<Arc<FdEntry>> {
-        self.map
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .values()
-            .cloned()
-            .collect()
+        let mut all = Vec::new();
+        for shard in self.shards.iter() {
+            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
+            all.extend(shard.values().cloned());
+        }
+        all
     }
 }
 
@@ -419,6 +432,24 @@ pub fn on_ready(ready: Readiness, out: &mut Vec<(Arc<Port>, Completion)>) {
     }
     if ready.writable || both {
         drain_ready(entry.fd, &mut st.sends, out);
+    }
+}
+
+/// Tries the queued operations of `fd` again now, as if it had become readable and writable,
+/// and delivers those that end. For a change that no readiness reports: the secure layer calls
+/// it when a session is closed, so that operations waiting on that session end at once.
+pub fn retry(fd: RawFd) {
+    let mut finished = Vec::new();
+    on_ready(
+        Readiness {
+            fd,
+            readable: true,
+            writable: true,
+        },
+        &mut finished,
+    );
+    for (port, completion) in finished {
+        port.finish_queued(completion);
     }
 }
 
