@@ -1,7 +1,9 @@
 # qsoasync - build, demonstrate, test.
 #   make            build the library (target/release) and the examples (build/)
 #   make demo       build, then run IBM's sample server answered by a client
-#   make test       every test: Rust tests, header check, C suite, IBM sample and examples end to end
+#   make test       every test: Rust tests, header check, C suite, IBM sample and examples end to end,
+#                   GSK secure sessions (make gsk-test)
+#   make bench      benchmarks against raw epoll, libuv and futex baselines (bench/run.sh; ~5 min)
 CARGO   ?= cargo
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -53,8 +55,18 @@ ibm-sample: lib
 examples-test: examples
 	tests/examples.sh
 
-test: check-header all rust-test header-test c-test ibm-sample examples-test install-test
+# Secure sessions (GSKit on rustls): fresh test certificates, the GSK C suite, openssl interop.
+.PHONY: gsk-test
+gsk-test: examples
+	tests/gsk_test.sh
+
+test: check-header all rust-test header-test c-test ibm-sample examples-test install-test gsk-test
 	@echo "make test: all parts passed"
+
+# Benchmarks (issue 5): prints one table; not part of `make test` (see docs/PERFORMANCE.md).
+.PHONY: bench
+bench: lib
+	bench/run.sh
 
 loom:
 	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom $(CARGO) test --release --test loom_port

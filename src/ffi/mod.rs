@@ -8,6 +8,8 @@
 #![allow(non_snake_case)] // the exported functions keep IBM's parameter names
 
 pub mod close_hook;
+/// The GSK calls go to include/gskssl.h (cbindgen-gsk.toml), not to qsoasync.h.
+/// cbindgen:ignore
 pub mod gsk;
 pub mod ibmi;
 pub mod ids;

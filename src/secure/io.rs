@@ -1,0 +1,192 @@
+//! The socket as rustls sees it: non-blocking reads and writes on the caller's descriptor, the
+//! record boundary tracker that tells a clean end of stream from a cut record, and the bounded
+//! waits of the synchronous calls.
+//!
+//! Contract: nothing here changes the descriptor's flags. Reads use `recv(MSG_DONTWAIT)`, writes
+//! `send(MSG_DONTWAIT | MSG_NOSIGNAL)`; "would block" is `io::ErrorKind::WouldBlock`, every
+//! other failure carries its errno. SIGPIPE is never raised.
+
+use std::io;
+use std::os::fd::RawFd;
+use std::time::Instant;
+
+fn last_errno() -> i32 {
+    io::Error::last_os_error()
+        .raw_os_error()
+        .unwrap_or(libc::EIO)
+}
+
+/// Where the TLS byte stream read so far stands: inside a record or between two.
+#[derive(Default)]
+pub struct RecordTracker {
+    header: [u8; 5],
+    header_len: usize,
+    body_left: usize,
+}
+
+impl RecordTracker {
+    /// Accounts for `bytes` that were read from the peer, in order.
+    pub fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            if self.body_left > 0 {
+                let n = self.body_left.min(bytes.len());
+                self.body_left -= n;
+                bytes = &bytes[n..];
+                continue;
+            }
+            self.header[self.header_len] = bytes[0];
+            self.header_len += 1;
+            bytes = &bytes[1..];
+            if self.header_len == self.header.len() {
+                self.body_left = u16::from_be_bytes([self.header[3], self.header[4]]) as usize;
+                self.header_len = 0;
+            }
+        }
+    }
+
+    /// True when every record read so far is complete.
+    pub fn at_boundary(&self) -> bool {
+        self.header_len == 0 && self.body_left == 0
+    }
+}
+
+/// Reads the peer's bytes for rustls, recording record boundaries.
+pub struct SockReader<'a> {
+    pub fd: RawFd,
+    pub tracker: &'a mut RecordTracker,
+}
+
+impl io::Read for SockReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            // SAFETY: `buf` is a valid writable slice for its whole length.
+            let n = unsafe {
+                libc::recv(
+                    self.fd,
+                    buf.as_mut_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n >= 0 {
+                let n = n as usize;
+                self.tracker.feed(&buf[..n]);
+                return Ok(n);
+            }
+            match last_errno() {
+                libc::EINTR => continue,
+                libc::EAGAIN => return Err(io::ErrorKind::WouldBlock.into()),
+                e => return Err(io::Error::from_raw_os_error(e)),
+            }
+        }
+    }
+}
+
+/// Writes rustls's records to the peer.
+pub struct SockWriter {
+    pub fd: RawFd,
+}
+
+impl io::Write for SockWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            // SAFETY: `buf` is a valid readable slice for its whole length.
+            let n = unsafe {
+                libc::send(
+                    self.fd,
+                    buf.as_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+                )
+            };
+            if n >= 0 {
+                return Ok(n as usize);
+            }
+            match last_errno() {
+                libc::EINTR => continue,
+                libc::EAGAIN => return Err(io::ErrorKind::WouldBlock.into()),
+                e => return Err(io::Error::from_raw_os_error(e)),
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// How a bounded wait for the socket ended.
+pub enum Waited {
+    Ready,
+    TimedOut,
+    Failed(i32),
+}
+
+/// Waits until `fd` is readable (`read`) or writable, or `deadline` passes.
+pub fn wait_socket(fd: RawFd, read: bool, deadline: Option<Instant>) -> Waited {
+    loop {
+        let timeout_ms: libc::c_int = match deadline {
+            None => -1,
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Waited::TimedOut;
+                }
+                // Round up so that a wait never ends just before its deadline.
+                (left.as_micros().div_ceil(1000)).min(i32::MAX as u128) as libc::c_int
+            }
+        };
+        let mut pfd = libc::pollfd {
+            fd,
+            events: if read { libc::POLLIN } else { libc::POLLOUT },
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+        if rc > 0 {
+            if pfd.revents & libc::POLLNVAL != 0 {
+                return Waited::Failed(libc::EBADF);
+            }
+            return Waited::Ready;
+        }
+        if rc == 0 {
+            continue; // the deadline check above decides
+        }
+        match last_errno() {
+            libc::EINTR => continue,
+            e => return Waited::Failed(e),
+        }
+    }
+}
+
+/// The identity of the socket open as `fd` (device and inode), to recognise it later: a
+/// descriptor number that was closed and reused names another socket.
+pub fn socket_identity(fd: RawFd) -> Option<(u64, u64)> {
+    // SAFETY: `st` is plain data that fstat fills.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: fstat writes one struct stat.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 {
+        return None;
+    }
+    Some((st.st_dev, st.st_ino))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecordTracker;
+
+    #[test]
+    fn tracker_follows_records_split_anywhere() {
+        let mut t = RecordTracker::default();
+        let record = [23u8, 3, 3, 0, 4, 1, 2, 3, 4];
+        t.feed(&record[..2]);
+        assert!(!t.at_boundary());
+        t.feed(&record[2..7]);
+        assert!(!t.at_boundary());
+        t.feed(&record[7..]);
+        assert!(t.at_boundary());
+        t.feed(&record);
+        t.feed(&record[..6]);
+        assert!(!t.at_boundary());
+    }
+}
