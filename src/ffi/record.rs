@@ -1,7 +1,7 @@
 //! Translation between the C record and the core: errno, time values, and the completion
 //! record a waiter receives.
 
-use crate::core::op::{Completion, Ending, OpKind};
+use crate::core::op::{Completion, Ending, OpDriver, OpKind, OpRequest};
 use crate::overlapped::{
     Qso_OverlappedIO_t, ECLOSED, GSKSECURESOCSTARTINIT, GSKSECURESOCSTARTRECV,
     GSKSECURESOCSTARTSEND, QSOPOSTIOCOMPLETION, QSOSTARTACCEPT, QSOSTARTRECV, QSOSTARTSEND,
@@ -46,6 +46,32 @@ pub fn operation_deadline(tv: &timeval) -> Option<Option<Instant>> {
         return Some(None);
     }
     Some(Instant::now().checked_add(Duration::from_secs(tv.tv_sec as u64)))
+}
+
+/// The core's request for a start call on record `io`: the caller's buffer when the operation
+/// uses one, its flags, its id and its deadline.
+pub fn op_request(
+    kind: OpKind,
+    io: &Qso_OverlappedIO_t,
+    uses_buffer: bool,
+    deadline: Option<Instant>,
+    driver: Option<Box<dyn OpDriver>>,
+) -> OpRequest {
+    OpRequest {
+        kind,
+        record: *io,
+        buf: if uses_buffer {
+            io.buffer.cast()
+        } else {
+            std::ptr::null_mut()
+        },
+        len: if uses_buffer { io.bufferLength } else { 0 },
+        fill: matches!(kind, OpKind::Recv | OpKind::SecureRecv) && io.fill_buffer(),
+        post_flag: io.post_flag(),
+        user_id: io.operationId,
+        deadline,
+        driver,
+    }
 }
 
 /// The errno a completion reports for its ending.

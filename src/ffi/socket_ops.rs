@@ -1,8 +1,8 @@
 //! `QsoStartRecv`, `QsoStartSend`, `QsoStartAccept`: one shared path, three entry points.
 
-use super::record::{completion_record, fail, operation_deadline};
+use super::record::{completion_record, fail, op_request, operation_deadline};
 use crate::core::fdtable::{self, StartOutcome};
-use crate::core::op::{OpKind, OpRequest};
+use crate::core::op::OpKind;
 use crate::core::registry::globals;
 use crate::overlapped::Qso_OverlappedIO_t;
 use libc::c_int;
@@ -28,21 +28,7 @@ unsafe fn start_call(sd: c_int, port: c_int, io: *mut Qso_OverlappedIO_t, kind: 
     {
         return fail(libc::EINVAL);
     }
-    let request = OpRequest {
-        kind,
-        record: *io,
-        buf: if uses_buffer {
-            io.buffer.cast()
-        } else {
-            std::ptr::null_mut()
-        },
-        len: if uses_buffer { io.bufferLength } else { 0 },
-        fill: kind == OpKind::Recv && io.fill_buffer(),
-        post_flag: io.post_flag(),
-        user_id: io.operationId,
-        deadline,
-        driver: None,
-    };
+    let request = op_request(kind, io, uses_buffer, deadline, None);
     match fdtable::start(sd, &port, request) {
         StartOutcome::Finished(completion) => {
             *io = completion_record(&completion);

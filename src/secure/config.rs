@@ -128,7 +128,9 @@ fn client_verifier(
 ) -> Result<Arc<dyn ClientCertVerifier>, i32> {
     let provider = provider();
     if auth == ClientAuth::PassThru {
-        return Ok(Arc::new(PassThruClient { provider }));
+        return Ok(Arc::new(PassThruClient {
+            checks: SignatureChecks { provider },
+        }));
     }
     let builder =
         WebPkiClientVerifier::builder_with_provider(Arc::new(roots(Some(keyring))), provider);
@@ -151,7 +153,9 @@ fn client_config(
     let provider = provider();
     let verifier: Arc<dyn ServerCertVerifier> = match key.server_auth {
         ServerAuth::PassThru => Arc::new(PassThruServer {
-            provider: Arc::clone(&provider),
+            checks: SignatureChecks {
+                provider: Arc::clone(&provider),
+            },
         }),
         ServerAuth::Full => {
             if keyring.is_none() {
@@ -234,11 +238,54 @@ impl ServerCertVerifier for ChainVerifier {
     }
 }
 
+/// The handshake-signature checks the pass-through verifiers keep: they skip the certificate
+/// chain, never the proof that the peer holds the certificate's key.
+#[derive(Debug)]
+struct SignatureChecks {
+    provider: Arc<CryptoProvider>,
+}
+
+impl SignatureChecks {
+    fn tls12(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn tls13(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
 /// `GSK_SERVER_AUTH_PASSTHRU`: any server certificate is accepted (its signatures still prove
 /// the server holds the key).
 #[derive(Debug)]
 struct PassThruServer {
-    provider: Arc<CryptoProvider>,
+    checks: SignatureChecks,
 }
 
 impl ServerCertVerifier for PassThruServer {
@@ -259,12 +306,7 @@ impl ServerCertVerifier for PassThruServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.checks.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -273,25 +315,18 @@ impl ServerCertVerifier for PassThruServer {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.checks.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.checks.schemes()
     }
 }
 
 /// `GSK_CLIENT_AUTH_PASSTHRU`: a client certificate is asked for and accepted unvalidated.
 #[derive(Debug)]
 struct PassThruClient {
-    provider: Arc<CryptoProvider>,
+    checks: SignatureChecks,
 }
 
 impl ClientCertVerifier for PassThruClient {
@@ -318,12 +353,7 @@ impl ClientCertVerifier for PassThruClient {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.checks.tls12(message, cert, dss)
     }
 
     fn verify_tls13_signature(
@@ -332,17 +362,10 @@ impl ClientCertVerifier for PassThruClient {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
+        self.checks.tls13(message, cert, dss)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
+        self.checks.schemes()
     }
 }

@@ -14,9 +14,9 @@ use super::codes::*;
 use super::fail_io;
 use super::handles;
 use crate::core::fdtable::{self, StartOutcome};
-use crate::core::op::{OpDriver, OpKind, OpRequest};
+use crate::core::op::{OpDriver, OpKind};
 use crate::core::registry::globals;
-use crate::ffi::record::{completion_record, operation_deadline};
+use crate::ffi::record::{completion_record, op_request, operation_deadline};
 use crate::overlapped::Qso_OverlappedIO_t;
 use crate::secure::driver::{HandshakeDriver, RecvDriver, SendDriver};
 use libc::c_int;
@@ -93,22 +93,9 @@ unsafe fn start_secure(
             (fd, driver)
         }
     };
-    let request = OpRequest {
-        kind,
-        record: *io,
-        buf: if uses_buffer {
-            io.buffer.cast()
-        } else {
-            std::ptr::null_mut()
-        },
-        len: if uses_buffer { io.bufferLength } else { 0 },
-        fill: kind == OpKind::SecureRecv && io.fill_buffer(),
-        // A handshake always completes through the port.
-        post_flag: kind == OpKind::SecureInit || io.post_flag(),
-        user_id: io.operationId,
-        deadline,
-        driver: Some(driver),
-    };
+    let mut request = op_request(kind, io, uses_buffer, deadline, Some(driver));
+    // A handshake always completes through the port.
+    request.post_flag |= kind == OpKind::SecureInit;
     let started = match kind {
         OpKind::SecureInit => GSK_OS400_ASYNCHRONOUS_SOC_INIT,
         OpKind::SecureRecv => GSK_OS400_ASYNCHRONOUS_RECV,

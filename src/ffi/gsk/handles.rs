@@ -55,7 +55,10 @@ fn registry() -> &'static Registry {
 }
 
 fn install(next: usize) {
-    REGISTRY.store(Box::into_raw(Box::new(Registry::new(next))), Ordering::Release);
+    REGISTRY.store(
+        Box::into_raw(Box::new(Registry::new(next))),
+        Ordering::Release,
+    );
 }
 
 extern "C" fn reset_in_child() {
