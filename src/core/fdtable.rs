@@ -376,7 +376,12 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
     if !port.op_queued(TimerTarget { fd, seq }, req.deadline) {
         return StartOutcome::Refused(libc::EINVAL);
     }
-    st.queue(req.kind).push_back(op);
+    let queue = st.queue(req.kind);
+    // Most sockets have one operation per direction: do not let the first push reserve four.
+    if queue.capacity() == 0 {
+        queue.reserve_exact(1);
+    }
+    queue.push_back(op);
     StartOutcome::Pending
 }
 
