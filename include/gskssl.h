@@ -409,10 +409,11 @@ typedef int GSK_CALLBACK_ID;
 // Remove the session from the resumption cache.
 #define GSK_RESET_SESSION 101
 
-#define GSK_RESET_CIPHER_WITHNEWSESSION 102
-
 // Send a TLS close_notify alert to the peer.
-#define GSK_CLOSE_NOTIFY 103
+#define GSK_CLOSE_NOTIFY 102
+
+// Renegotiate with a full handshake (IBM i: 103).
+#define GSK_RESET_CIPHER_WITHNEWSESSION 103
 
 #define GSK_USER_DATA 200
 

@@ -108,6 +108,7 @@ impl Environment {
                 tracker: RecordTracker::default(),
                 sent_any: false,
                 identity: None,
+                close_notify_sent: false,
             }),
         })
     }
@@ -143,6 +144,8 @@ pub struct SessionState {
     pub sent_any: bool,
     /// The socket the handshake started on (see `io::socket_identity`).
     identity: Option<(u64, u64)>,
+    /// A close_notify was sent (`GSK_CLOSE_NOTIFY`): no more data may be written.
+    close_notify_sent: bool,
 }
 
 /// What one step achieved.
@@ -283,8 +286,10 @@ impl Session {
     pub fn close_notify_blocking(&self) -> Result<(), GskError> {
         let fd = self.data_socket()?;
         let mut st = self.lock();
-        if let Some(conn) = st.conn.as_mut() {
+        let st_ref = &mut *st;
+        if let Some(conn) = st_ref.conn.as_mut() {
             conn.send_close_notify();
+            st_ref.close_notify_sent = true;
         }
         drop(st);
         loop {
@@ -446,6 +451,10 @@ impl SessionState {
     pub fn send_step(&mut self, fd: RawFd, data: &[u8], done: &mut usize) -> Step {
         if let Some(ending) = self.unusable() {
             return Step::Failed(ending);
+        }
+        if self.close_notify_sent {
+            // rustls would still encrypt, but the peer discards data after close_notify.
+            return Step::Failed(Ending::Protocol(GSK_OS400_ERROR_CLOSED));
         }
         let Some(conn) = self.conn.as_mut() else {
             return Step::Failed(Ending::Protocol(GSK_INVALID_STATE));

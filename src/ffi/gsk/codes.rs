@@ -287,9 +287,10 @@ pub const GSK_IBMI_4BYTE_VALUE: c_int = 70000;
 pub const GSK_RESET_CIPHER: GSK_MISC_ID = 100;
 /// Remove the session from the resumption cache.
 pub const GSK_RESET_SESSION: GSK_MISC_ID = 101;
-pub const GSK_RESET_CIPHER_WITHNEWSESSION: GSK_MISC_ID = 102;
 /// Send a TLS close_notify alert to the peer.
-pub const GSK_CLOSE_NOTIFY: GSK_MISC_ID = 103;
+pub const GSK_CLOSE_NOTIFY: GSK_MISC_ID = 102;
+/// Renegotiate with a full handshake (IBM i: 103).
+pub const GSK_RESET_CIPHER_WITHNEWSESSION: GSK_MISC_ID = 103;
 
 // ---- Buffer attributes (GSK_BUF_ID) ---------------------------------------------------------
 
