@@ -119,6 +119,13 @@ impl FdState {
         }
     }
 
+    /// For a closed entry (a close of this number under way or just finished): true when the
+    /// number already names another file, so the entry is stale and the call should start over.
+    fn closed_but_reused(&self, fd: RawFd) -> bool {
+        let now = identity_of(fd);
+        now.is_some() && now != self.identity
+    }
+
     /// True when a queued operation has a driver, which may need either direction's readiness.
     fn has_driven_ops(&self) -> bool {
         self.recvs
@@ -291,10 +298,7 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
     };
     let mut st = entry.lock();
     if st.closed {
-        // A close of this number is under way or just finished. If the number already names a
-        // new file, the closed entry is stale: drop it and start again.
-        let now = identity_of(fd);
-        if now.is_some() && now != st.identity {
+        if st.closed_but_reused(fd) {
             drop(st);
             table.remove_if_same(fd, &entry);
             return start(fd, port, req);
@@ -374,7 +378,15 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
         st.watched_by.push(Arc::clone(port));
     }
     if !port.op_queued(TimerTarget { fd, seq }, req.deadline) {
-        return StartOutcome::Refused(libc::EINVAL);
+        // The port was destroyed during this call.
+        if op.done == 0 {
+            return StartOutcome::Refused(libc::EINVAL);
+        }
+        // Bytes have moved: the operation was outstanding when its port went, so it ends as
+        // the destroy ends such operations (dropped, socket aborted), and the call says it
+        // started rather than "nothing started".
+        abort_socket(&mut st, fd);
+        return StartOutcome::Pending;
     }
     let queue = st.queue(req.kind);
     // Most sockets have one operation per direction: do not let the first push reserve four.
@@ -405,9 +417,15 @@ pub fn start_timed_post(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> Resu
         port.post(op.stopped(Ending::Closed));
         return Ok(());
     }
-    let entry = globals().fds.get_or_insert(fd);
+    let table = &globals().fds;
+    let entry = table.get_or_insert(fd);
     let mut st = entry.lock();
     if st.closed {
+        if st.closed_but_reused(fd) {
+            drop(st);
+            table.remove_if_same(fd, &entry);
+            return start_timed_post(fd, port, req);
+        }
         drop(st);
         port.post(op.stopped(Ending::Closed));
         return Ok(());
@@ -562,6 +580,15 @@ fn close_entry(entry: &FdEntry) {
     }
 }
 
+/// Marks a socket aborted by a port's destruction and shuts it down, so the peer sees the end.
+fn abort_socket(st: &mut FdState, fd: RawFd) {
+    st.aborted = true;
+    // SAFETY: shutdown on a descriptor number; its entry is live, so it is still open.
+    unsafe {
+        libc::shutdown(fd, libc::SHUT_RDWR);
+    }
+}
+
 /// A port is being destroyed: drops its operations without posting them, and aborts the
 /// sockets they were on (later start calls fail; the peer sees the end).
 pub fn abort_port(port: &Arc<Port>) {
@@ -570,11 +597,7 @@ pub fn abort_port(port: &Arc<Port>) {
         let removed = st.remove_where(|op| Arc::ptr_eq(&op.port, port));
         let had_socket_ops = removed.iter().any(|op| op.kind != OpKind::Post);
         if had_socket_ops {
-            st.aborted = true;
-            // SAFETY: shutdown on a descriptor number; the entry is live, so it is still open.
-            unsafe {
-                libc::shutdown(entry.fd, libc::SHUT_RDWR);
-            }
+            abort_socket(&mut st, entry.fd);
         }
         st.watched_by.retain(|p| !Arc::ptr_eq(p, port));
         drop(st);

@@ -97,6 +97,20 @@ pub struct Completion {
     pub posted_at_start: bool,
 }
 
+impl Completion {
+    /// Disposes of a completion that will never be delivered (its port was destroyed): an
+    /// accepted descriptor nobody will ever learn of is closed, so it does not leak.
+    pub fn discard(self) {
+        if self.kind == OpKind::Accept && self.ending == Ending::Done && self.value >= 0 {
+            // SAFETY: the descriptor was created by this operation's accept4 and was never
+            // handed to anyone; closing it releases it.
+            unsafe {
+                libc::close(self.value as RawFd);
+            }
+        }
+    }
+}
+
 /// What the start call asks for.
 pub struct OpRequest {
     pub kind: OpKind,

@@ -107,15 +107,22 @@ impl Port {
     /// Delivers a completion that was never queued (an immediate post, or an operation that
     /// finished inside its start call).
     pub fn post(&self, completion: Completion) {
-        let mut st = self.lock();
-        self.deliver(&mut st, completion, true);
+        let rejected = self.deliver(&mut self.lock(), completion, true);
+        if let Some(completion) = rejected {
+            completion.discard();
+        }
     }
 
     /// Delivers the completion of an operation that was queued (see `op_queued`).
     pub fn finish_queued(&self, completion: Completion) {
-        let mut st = self.lock();
-        st.pending = st.pending.saturating_sub(1);
-        self.deliver(&mut st, completion, true);
+        let rejected = {
+            let mut st = self.lock();
+            st.pending = st.pending.saturating_sub(1);
+            self.deliver(&mut st, completion, true)
+        };
+        if let Some(completion) = rejected {
+            completion.discard();
+        }
     }
 
     /// Records that an operation has been queued for readiness, with an optional deadline.
@@ -137,25 +144,33 @@ impl Port {
     }
 
     /// Hands `completion` to the most recent parked waiter, or queues it (waking the leader
-    /// unless the leader is the caller).
-    fn deliver(&self, st: &mut PortState, completion: Completion, wake_leader: bool) {
+    /// unless the leader is the caller). A destroyed port rejects it (returned): the caller
+    /// discards it once the port's lock is released.
+    fn deliver(
+        &self,
+        st: &mut PortState,
+        completion: Completion,
+        wake_leader: bool,
+    ) -> Option<Completion> {
         if st.destroyed {
-            return;
+            return Some(completion);
         }
         if let Some(waiter) = st.parked.pop() {
             waiter.signal(Signal::Handed(completion));
-            return;
+            return None;
         }
         st.queue.push_back(completion);
         if st.leading && wake_leader {
             self.wake_leader();
         }
+        None
     }
 
     /// Waits for one completion until `deadline` (`None`: no limit; a past deadline polls).
     pub fn wait(&self, deadline: Option<Instant>) -> WaitOutcome {
         let me = waiter::current();
         let mut polled = false;
+        let mut orphan = None;
         let mut st = self.lock();
         let outcome = loop {
             if st.destroyed {
@@ -178,6 +193,7 @@ impl Port {
                 st.leading = false;
                 if let Some(completion) = kept {
                     if st.destroyed {
+                        orphan = Some(completion);
                         break WaitOutcome::Destroyed;
                     }
                     break WaitOutcome::Completed(completion);
@@ -207,6 +223,10 @@ impl Port {
             }
         };
         st.pass_leadership();
+        drop(st);
+        if let Some(completion) = orphan {
+            completion.discard();
+        }
         outcome
     }
 
@@ -248,8 +268,12 @@ impl Port {
                 st.pending = st.pending.saturating_sub(1);
                 if kept.is_none() && st.queue.is_empty() && !st.destroyed {
                     kept = Some(completion);
-                } else {
-                    self.deliver(&mut st, completion, false);
+                    continue;
+                }
+                let rejected = self.deliver(&mut st, completion, false);
+                drop(st);
+                if let Some(completion) = rejected {
+                    completion.discard();
                 }
             }
             kept
@@ -261,7 +285,7 @@ impl Port {
     pub fn destroy(&self) {
         let mut st = self.lock();
         st.destroyed = true;
-        st.queue.clear();
+        let dropped: Vec<Completion> = st.queue.drain(..).collect();
         st.timers.clear();
         st.pending = 0;
         for waiter in st.parked.drain(..) {
@@ -269,6 +293,10 @@ impl Port {
         }
         if st.leading {
             self.wake_leader();
+        }
+        drop(st);
+        for completion in dropped {
+            completion.discard();
         }
     }
 }

@@ -55,7 +55,10 @@ pub unsafe extern "C" fn QsoWaitForIOCompletion(
     let Some(port) = globals().port(port) else {
         return fail(libc::EINVAL);
     };
-    match port.wait(deadline) {
+    let outcome = port.wait(deadline);
+    // Let go of the port before errno is set: dropping the last reference closes descriptors.
+    drop(port);
+    match outcome {
         WaitOutcome::Completed(completion) => {
             // SAFETY: `status` is non-null and, by the caller's contract, writable.
             unsafe { status.write(completion_record(&completion)) };
@@ -107,7 +110,9 @@ pub unsafe extern "C" fn QsoPostIOCompletion(port: c_int, io: *mut Qso_Overlappe
         deadline: Some(deadline),
         driver: None,
     };
-    match fdtable::start_timed_post(record.postedDescriptor, &port, request) {
+    let armed = fdtable::start_timed_post(record.postedDescriptor, &port, request);
+    drop(port);
+    match armed {
         Ok(()) => 0,
         Err(errno) => fail(errno),
     }

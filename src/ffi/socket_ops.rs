@@ -29,7 +29,10 @@ unsafe fn start_call(sd: c_int, port: c_int, io: *mut Qso_OverlappedIO_t, kind: 
         return fail(libc::EINVAL);
     }
     let request = op_request(kind, io, uses_buffer, deadline, None);
-    match fdtable::start(sd, &port, request) {
+    let outcome = fdtable::start(sd, &port, request);
+    // Let go of the port before errno is set: dropping the last reference closes descriptors.
+    drop(port);
+    match outcome {
         StartOutcome::Finished(completion) => {
             *io = completion_record(&completion);
             0

@@ -101,7 +101,10 @@ unsafe fn start_secure(
         OpKind::SecureRecv => GSK_OS400_ASYNCHRONOUS_RECV,
         _ => GSK_OS400_ASYNCHRONOUS_SEND,
     };
-    match fdtable::start(fd, &port, request) {
+    let outcome = fdtable::start(fd, &port, request);
+    // Let go of the port before errno is set: dropping the last reference closes descriptors.
+    drop(port);
+    match outcome {
         StartOutcome::Finished(completion) => {
             *io = completion_record(&completion);
             if io.returnValue == GSK_ERROR_IO {
