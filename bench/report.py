@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""bench/report.py RAW - turns bench/run.sh's raw figures into one markdown table per part,
+with the baselines of the same run, the ratios, and where each goal of issue 5 stands."""
+import statistics
+import sys
+
+
+def parse(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if not parts:
+                continue
+            row = {"tag": parts[0]}
+            for p in parts[1:]:
+                if "=" in p:
+                    k, v = p.split("=", 1)
+                    if k in ("commit", "built", "place", "what", "server", "bound", "tool"):
+                        row[k] = v
+                        continue
+                    try:
+                        row[k] = float(v)
+                    except ValueError:
+                        row[k] = v
+            rows.append(row)
+    return rows
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=0, unit=""):
+    if v is None:
+        return "n/a"
+    if digits == 0:
+        return f"{v:,.0f}{unit}"
+    return f"{v:,.{digits}f}{unit}"
+
+
+def verdict(ok, how):
+    if ok is None:
+        return "n/a"
+    return ("**met** " if ok else "**missed** ") + how
+
+
+rows = parse(sys.argv[1])
+by = lambda tag: [r for r in rows if r["tag"] == tag]
+out = []
+p = out.append
+goals = []
+
+# ---- hand-off ----
+p("### Hand-off\n")
+p("| measurement | library | baseline (same run) | ratio | goal | verdict |")
+p("|---|---|---|---|---|---|")
+single = by("handoff.single")
+if single:
+    s = single[0]
+    ns, sc = s["ns_per_pair"], s["syscalls_per_pair"]
+    ok = ns <= 100 and sc < 0.01
+    v = verdict(ok, f"({ns / 100:.2f}× the 100 ns budget, {sc:.3f} syscalls)")
+    p(f"| post + wait({{0,0}}), one thread, non-empty port | {ns:.1f} ns/pair, "
+      f"{sc:.3f} syscalls/pair | — | — | ≤ 100 ns, no syscall | {v} |")
+    goals.append(("Hand-off ≤ 100 ns per pair, no syscall", v))
+for r in by("handoff.pingpong"):
+    where = {"none": "unpinned", "same": "same CPU (both on CPU 0)",
+             "cross": "across CPUs (0 and 1)"}[r["place"]]
+    ratio = r["ratio"]
+    v = verdict(ratio <= 1.2, f"({ratio:.2f}×)")
+    p(f"| post → blocked waiter, round trip, {where} | {r['lib_rtt_ns'] / 1e3:.1f} µs, "
+      f"{r['lib_syscalls_per_rt']:.1f} syscalls | raw futex {r['futex_rtt_ns'] / 1e3:.1f} µs, "
+      f"{r['futex_syscalls_per_rt']:.1f} syscalls | {ratio:.2f}× | ≤ 1.2× | {v} |")
+    goals.append((f"Cross-thread wake ≤ 1.2× raw futex ({where})", v))
+
+# ---- echo ----
+echo = [r for r in by("echo") if "rps" in r]
+failed = by("echo.failed")
+servers = [s for s in ["qso", "epoll", "uv", "qso1", "epoll2"] if any(r["server"] == s for r in echo)]
+names = {"qso": "library (2 workers)", "epoll": "raw epoll (1 thread)", "uv": "libuv",
+         "qso1": "library (1 worker)", "epoll2": "raw epoll (2 threads)"}
+if echo:
+    reps = int(max(r["rep"] for r in echo))
+    p(f"\n### Echo (medians of {reps} interleaved round{'s' if reps > 1 else ''}; "
+      "requests/s, latency p50 / p99 in µs)\n")
+    hdr = "| conns | size | " + " | ".join(names[s] for s in servers) + \
+          " | library ÷ epoll rps | library ÷ epoll p99 | goal | verdict |"
+    p(hdr)
+    p("|" + "---|" * (hdr.count("|") - 1))
+    for c in [1, 100, 1000]:
+        for size in [64, 4096]:
+            cells = {}
+            for s in servers:
+                rs = [r for r in echo if r["server"] == s and r["conns"] == c and r["size"] == size]
+                if rs:
+                    cells[s] = (med([r["rps"] for r in rs]), med([r["p50_us"] for r in rs]),
+                                med([r["p99_us"] for r in rs]), sum(r["errors"] for r in rs))
+            if not cells:
+                continue
+            line = f"| {c} | {size} B | "
+            for s in servers:
+                if s in cells:
+                    rps, p50, p99, err = cells[s]
+                    e = f" ({int(err)} errors)" if err else ""
+                    line += f"{fmt(rps)} rps; {fmt(p50, 1)} / {fmt(p99, 1)}{e} | "
+                else:
+                    line += "— | "
+            if "qso" in cells and "epoll" in cells:
+                rr = cells["qso"][0] / cells["epoll"][0]
+                pr = cells["qso"][2] / cells["epoll"][2]
+                if c == 1:
+                    g, v = "(no goal at 1)", "—"
+                else:
+                    g = "rps ≥ 1.0×, p99 ≤ 1.2×"
+                    v = verdict(rr >= 1.0 and pr <= 1.2, f"(rps {rr:.2f}×, p99 {pr:.2f}×)")
+                    goals.append((f"Echo {c} conns {size} B: rps ≥ 1.0× epoll, p99 ≤ 1.2×", v))
+                line += f"{rr:.2f}× | {pr:.2f}× | {g} | {v} |"
+            else:
+                line += "n/a | n/a | | |"
+            p(line)
+
+    if any("server_cpu_us_per_msg" in r for r in echo):
+        p("\nServer CPU time per echoed message (µs; all the server's threads, warm-up included; "
+          "robust to other load on the machine, unlike requests/s):\n")
+        p("| conns | size | " + " | ".join(names[s] for s in servers) + " | library ÷ epoll |")
+        p("|---|---|" + "---|" * (len(servers) + 1))
+        for c in [1, 100, 1000]:
+            for size in [64, 4096]:
+                cpu = {}
+                for s_ in servers:
+                    v = med([r.get("server_cpu_us_per_msg") for r in echo if r["server"] == s_
+                             and r["conns"] == c and r["size"] == size
+                             and isinstance(r.get("server_cpu_us_per_msg"), float)])
+                    if v is not None:
+                        cpu[s_] = v
+                if not cpu:
+                    continue
+                ratio = f"{cpu['qso'] / cpu['epoll']:.2f}×" if "qso" in cpu and "epoll" in cpu else "n/a"
+                p(f"| {c} | {size} B | " + " | ".join(fmt(cpu.get(s_), 2) if s_ in cpu else "—"
+                                                   for s_ in servers) + f" | {ratio} |")
+    if failed:
+        p("\nRuns that gave no result (server or load generator failed twice): " +
+          ", ".join(f"{names.get(r['server'], r['server'])} {int(r['conns'])}×{int(r['size'])} B "
+                    f"(round {int(r['rep'])})" for r in failed))
+
+# ---- syscalls ----
+sysc = by("syscalls")
+if sysc:
+    p("\n### System calls per echoed message (separate, shorter runs with counting on; 64 B)\n")
+    names_sc = ["all", "recvfrom", "sendto", "read", "write", "epoll_wait", "epoll_pwait", "epoll_pwait2",
+                "epoll_ctl", "futex", "newfstatat", "timerfd_settime"]
+    present = [n for n in names_sc if any(n in r for r in sysc)]
+    p("| server | conns | " + " | ".join(present) + " |")
+    p("|---|---|" + "---|" * len(present))
+    for r in sysc:
+        p(f"| {names.get(r['server'], r['server'])} | {int(r['conns'])} | " +
+          " | ".join(f"{r[n]:.2f}" if n in r else "0" for n in present) + " |")
+
+# ---- scale ----
+sc_rows = by("scale")
+mx = by("scale.max")
+if sc_rows or mx:
+    p("\n### Scale (idle AF_UNIX connections, each with a pending receive, one port)\n")
+    p("| measurement | value | baseline | ratio | goal | verdict |")
+    p("|---|---|---|---|---|---|")
+    if mx:
+        m = mx[0]
+        heap, rss = m["heap_per_op"], m["rss_per_op"]
+        bound = m["bound"]
+        note = "" if bound == "requested" else \
+            f" (the most the descriptor limit of {int(m['nofile_limit'])} allows)"
+        v = verdict(heap <= 256 and rss <= 256, f"({heap / 256:.1f}× the 256 B budget)")
+        p(f"| library memory per pending receive, {int(m['conns']):,} connections{note} | "
+          f"heap {fmt(heap)} B, RSS {fmt(rss)} B, VmData {fmt(m['data_per_op'])} B | "
+          f"same sockets, no operation | — | ≤ 256 B | {v} |")
+        goals.append(("≤ 256 B of library memory per pending operation", v))
+        p(f"| first QsoStartRecv on a fresh socket | {fmt(m['start_recv_ns'] / 1e3, 1)} µs | "
+          f"— | — | — | — |")
+    small = med([r["rtt_ns"] for r in sc_rows if r["conns"] == 100])
+    big = med([r["rtt_ns"] for r in sc_rows if r["conns"] == 10000])
+    if small and big:
+        ratio = small / big
+        v = verdict(ratio >= 0.9, f"({ratio:.2f}×)")
+        p(f"| recv→send round trip through the port, 10,000 idle-pending (median of "
+          f"{len([r for r in sc_rows if r['conns'] == 10000])}) | {big / 1e3:.2f} µs | "
+          f"100 idle-pending: {small / 1e3:.2f} µs | throughput {ratio:.2f}× | ≥ 0.9× | {v} |")
+        goals.append(("Per-operation cost at 10,000 connections ≥ 0.9× that at 100", v))
+        if mx:
+            ra = small / mx[0]["rtt_ns"]
+            p(f"| the same, {int(mx[0]['conns']):,} idle-pending | "
+              f"{mx[0]['rtt_ns'] / 1e3:.2f} µs | 100: {small / 1e3:.2f} µs | "
+              f"throughput {ra:.2f}× | — | — |")
+
+# ---- timers ----
+tl = by("timers.late")
+if tl:
+    p("\n### Timers (how late a wait returns after its timeout; µs)\n")
+    p("| timeout | library, idle port (p50 / p99) | library, leader in epoll (p50 / p99) | "
+      "clock_nanosleep baseline (p50 / p99) | goal | verdict |")
+    p("|---|---|---|---|---|---|")
+    for ms in [1, 10, 100]:
+        get = lambda w: next((r for r in tl if r["what"] == w and r["timeout_ms"] == ms), None)
+        i, l, b = get("idle"), get("leader"), get("nanosleep")
+        cell = lambda r: f"{r['p50_us']:.0f} / {r['p99_us']:.0f} ({int(r['runs'])} runs)" if r else "n/a"
+        worst = max(x["p50_us"] for x in (i, l) if x)
+        extra = f", {worst - b['p50_us']:+.0f} µs against nanosleep" if b else ""
+        v = verdict(worst <= 100, f"(worst p50 {worst:.0f} µs{extra})")
+        goals.append((f"{ms} ms timeout late by ≤ 100 µs at p50", v))
+        p(f"| {ms} ms | {cell(i)} | {cell(l)} | {cell(b)} | p50 ≤ 100 µs | {v} |")
+    for r in by("timers.cpu"):
+        v = verdict(r["cpu_ms"] <= 5 and r["syscalls"] <= 20,
+                    f"({r['cpu_ms']:.2f} ms CPU, {int(r['syscalls'])} syscalls)")
+        goals.append((f"No spinning while waiting ({r['what']})", v))
+        p(f"| CPU during one {r['wait_s']:.1f} s wait, {r['what']} | {r['cpu_ms']:.2f} ms, "
+          f"{int(r['syscalls'])} syscalls | | | ~0 | {v} |")
+
+# ---- summary ----
+if goals:
+    p("\n### Goals of issue 5\n")
+    p("| goal | verdict |")
+    p("|---|---|")
+    for g, v in goals:
+        p(f"| {g} | {v} |")
+lib = by("library")
+if lib:
+    p(f"\nLibrary measured: commit {lib[0]['commit']}"
+      f"{' plus uncommitted changes in ' + str(int(lib[0]['modified_sources'])) + ' source files' if lib[0].get('modified_sources') else ''}"
+      f", built {lib[0]['built']}.")
+el = by("elapsed")
+if el:
+    p(f"\n(bench/run.sh took {int(el[0]['seconds'])} s)")
+print("\n".join(out))
