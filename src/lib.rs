@@ -9,7 +9,7 @@
 //!   (a table of IBM's constants, the one thing it takes from above).
 //! * `core` — ports (FIFO of completions, LIFO of waiters, leader/follower), operations,
 //!   per-descriptor queues, timers, and the process registry (fork-safe).
-//! * `engine` — the readiness source behind one trait (epoll through `polling` today).
+//! * `engine` — the readiness source behind one trait (epoll today).
 //! * `overlapped` — the `#[repr(C)]` record, its bit accessors and the header's constants.
 //! * `sync` — std's locks, or loom's under `--cfg loom` (model checking).
 //!

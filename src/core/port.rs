@@ -22,7 +22,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub struct Port {
     /// Created on first use, so that a port without socket work holds no descriptors.
@@ -166,12 +166,19 @@ impl Port {
         None
     }
 
-    /// Waits for one completion until `deadline` (`None`: no limit; a past deadline polls).
-    pub fn wait(&self, deadline: Option<Instant>) -> WaitOutcome {
+    /// Waits for one completion for at most `timeout` (`None`: no limit; zero polls).
+    pub fn wait(&self, timeout: Option<Duration>) -> WaitOutcome {
+        let mut st = self.lock();
+        // Fast path: a completion is already there; no clock read, no waiter.
+        if !st.destroyed {
+            if let Some(completion) = st.queue.pop_front() {
+                return WaitOutcome::Completed(completion);
+            }
+        }
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let me = waiter::current();
         let mut polled = false;
         let mut orphan = None;
-        let mut st = self.lock();
         let outcome = loop {
             if st.destroyed {
                 break WaitOutcome::Destroyed;
@@ -207,6 +214,11 @@ impl Port {
             st.parked.push(Arc::clone(&me));
             drop(st);
             let mut signal = me.park(deadline);
+            if let Signal::Handed(completion) = signal {
+                // Handed over by a deliverer that already took us off the stack: nothing more
+                // is needed from the port (leadership is unchanged by a hand-off).
+                return WaitOutcome::Completed(completion);
+            }
             st = self.lock();
             if matches!(signal, Signal::Empty) {
                 if let Some(i) = st.parked.iter().rposition(|w| Arc::ptr_eq(w, &me)) {

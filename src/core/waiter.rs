@@ -55,6 +55,7 @@ impl Waiter {
     /// Delivers `signal` and wakes the thread.
     pub fn signal(&self, signal: Signal) {
         *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = signal;
+        // Notified after the slot's lock is released: the woken thread needs that lock.
         self.bell.notify_one();
     }
 

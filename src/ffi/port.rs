@@ -1,7 +1,7 @@
 //! `QsoCreateIOCompletionPort`, `QsoDestroyIOCompletionPort`, `QsoWaitForIOCompletion`,
 //! `QsoPostIOCompletion`.
 
-use super::record::{completion_record, fail, operation_deadline, wait_deadline};
+use super::record::{completion_record, fail, operation_deadline, wait_timeout};
 use crate::core::fdtable;
 use crate::core::op::{Completion, Ending, OpKind, OpRequest};
 use crate::core::port::WaitOutcome;
@@ -49,13 +49,13 @@ pub unsafe extern "C" fn QsoWaitForIOCompletion(
     if status.is_null() {
         return fail(libc::EINVAL);
     }
-    let Some(deadline) = wait_deadline(timeToWait) else {
+    let Some(timeout) = wait_timeout(timeToWait) else {
         return fail(libc::EINVAL);
     };
     let Some(port) = globals().port(port) else {
         return fail(libc::EINVAL);
     };
-    let outcome = port.wait(deadline);
+    let outcome = port.wait(timeout);
     // Let go of the port before errno is set: dropping the last reference closes descriptors.
     drop(port);
     match outcome {

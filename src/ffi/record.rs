@@ -24,7 +24,7 @@ pub fn fail(errno: c_int) -> c_int {
 }
 
 /// A `QsoWaitForIOCompletion` time limit: `None` is malformed; `Some(None)` waits forever.
-pub fn wait_deadline(time_to_wait: *const timeval) -> Option<Option<Instant>> {
+pub fn wait_timeout(time_to_wait: *const timeval) -> Option<Option<Duration>> {
     // SAFETY: a non-null pointer from the caller is read once, as the API requires a timeval.
     let Some(tv) = (unsafe { time_to_wait.as_ref() }) else {
         return Some(None);
@@ -32,8 +32,9 @@ pub fn wait_deadline(time_to_wait: *const timeval) -> Option<Option<Instant>> {
     if tv.tv_sec < 0 || tv.tv_usec < 0 || tv.tv_usec >= 1_000_000 {
         return None;
     }
-    let wait = Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64);
-    Some(Instant::now().checked_add(wait))
+    Some(Some(
+        Duration::from_secs(tv.tv_sec as u64) + Duration::from_micros(tv.tv_usec as u64),
+    ))
 }
 
 /// An `operationWaitTime`: whole seconds, `tv_usec` zero. `None` is malformed; `Some(None)`
