@@ -125,7 +125,7 @@ bench: lib
 	bench/run.sh
 
 loom:
-	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom $(CARGO) test --release --test loom_port
+	RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom $(CARGO) test --release --test loom_port --test loom_fd -- --test-threads=1
 
 fmt:
 	$(CARGO) fmt --check

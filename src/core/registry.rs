@@ -103,3 +103,25 @@ fn install(globals: Globals) {
 extern "C" fn reset_in_child() {
     install(Globals::new());
 }
+
+/// A loom model execution's own library state: fresh when made, gone when dropped (each
+/// execution must own its synchronisation objects, and the close hook must not reach them from
+/// outside the model).
+#[cfg(loom)]
+pub struct ModelScope(());
+
+#[cfg(loom)]
+impl ModelScope {
+    pub fn new() -> ModelScope {
+        install(Globals::new());
+        ModelScope(())
+    }
+}
+
+#[cfg(loom)]
+impl Drop for ModelScope {
+    fn drop(&mut self) {
+        // The old state is leaked, as after fork: it may hold objects of the finished execution.
+        GLOBALS.store(std::ptr::null_mut(), Ordering::Release);
+    }
+}
