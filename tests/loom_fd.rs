@@ -150,3 +150,51 @@ fn close_racing_completion_ends_the_receive_once() {
         hooked_close(keep);
     });
 }
+
+#[test]
+fn destroy_racing_a_receive_in_progress_leaves_the_buffer_alone_once_it_returns() {
+    loom::model(|| {
+        let _scope = registry::ModelScope::new();
+        let port = Port::new().unwrap();
+        let (fd, peer) = socketpair();
+        // The buffer outlives both threads; it is only read through volatile loads.
+        let buf: &'static mut [u8; 1] = Box::leak(Box::new([0u8; 1]));
+        let buf_addr = buf.as_mut_ptr() as usize;
+        start_pending_recv(fd, &port, buf);
+        // The byte is there before the race: the reader only has to perform the receive.
+        // SAFETY: sends one byte from a live buffer.
+        assert_eq!(unsafe { libc::send(peer, b"x".as_ptr().cast(), 1, 0) }, 1);
+
+        let reader = thread::spawn(move || {
+            let mut finished = Vec::new();
+            fdtable::on_ready(
+                Readiness {
+                    fd,
+                    readable: true,
+                    writable: false,
+                },
+                &mut finished,
+            );
+            for (port, completion) in finished {
+                port.finish_queued(completion);
+            }
+        });
+        port.destroy();
+        fdtable::abort_port(&port);
+        // SAFETY: a one-byte read of the leaked buffer; a write after this point is the bug.
+        let after_destroy = unsafe { std::ptr::read_volatile(buf_addr as *const u8) };
+        reader.join().unwrap();
+        // SAFETY: as above.
+        let at_end = unsafe { std::ptr::read_volatile(buf_addr as *const u8) };
+        assert_eq!(
+            at_end, after_destroy,
+            "the buffer changed after destroy returned"
+        );
+        assert!(
+            drain(&port).is_empty(),
+            "a destroyed port delivered a completion"
+        );
+        hooked_close(peer);
+        hooked_close(fd);
+    });
+}

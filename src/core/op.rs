@@ -194,6 +194,10 @@ impl Op {
     /// `first` is true for the try made inside the start call on a socket that has never been
     /// seen connected: only then is "not connected" a refusal of the call rather than an ending.
     pub fn attempt(&mut self, fd: RawFd, first: bool) -> Progress {
+        // Under the loom models, a point where the thread may be preempted while it holds the
+        // descriptor's lock, before it touches the caller's buffer.
+        #[cfg(loom)]
+        loom::thread::yield_now();
         if let Some(driver) = self.driver.as_mut() {
             return driver.attempt(fd, self.buf, self.len, &mut self.done);
         }
