@@ -313,20 +313,48 @@ impl Session {
         }
     }
 
-    /// `gsk_secure_soc_close`: tells the peer (close_notify, best effort, never waiting) when the
-    /// session's socket is still open, and marks the session closed. Returns the socket, so that
-    /// operations still waiting on it can be told.
+    /// `gsk_secure_soc_close`: tells the peer (close_notify) when the session's socket is still
+    /// open, and marks the session closed. A close_notify the socket cannot take at once (a peer
+    /// that stopped reading) is written as the socket drains, for at most
+    /// `CLOSE_NOTIFY_LIMIT`. Returns the socket, so that operations still waiting on it can be
+    /// told.
     pub fn close(&self) -> Option<RawFd> {
-        let mut st = self.lock();
-        let st = &mut *st;
-        let fd = st.attrs.fd;
-        let ours = st.identity.is_some() && socket_identity(fd) == st.identity;
-        if let (Some(conn), true) = (st.conn.as_mut(), ours && st.phase == Phase::Ready) {
-            conn.send_close_notify();
-            let _ = flush(conn, fd, &mut st.sent_any);
+        let (fd, ours, unwritten) = {
+            let mut st = self.lock();
+            let st = &mut *st;
+            let fd = st.attrs.fd;
+            let ours = st.identity.is_some() && socket_identity(fd) == st.identity;
+            let mut unwritten = false;
+            if let (Some(conn), true) = (st.conn.as_mut(), ours && st.phase == Phase::Ready) {
+                conn.send_close_notify();
+                unwritten = matches!(flush(conn, fd, &mut st.sent_any), Ok(false));
+            }
+            st.phase = Phase::Closed;
+            (fd, ours, unwritten)
+        };
+        if unwritten {
+            self.finish_close_notify(fd);
         }
-        st.phase = Phase::Closed;
         ours.then_some(fd)
+    }
+
+    /// Writes the rest of a close_notify as the socket drains, without holding the session's
+    /// lock while waiting; gives up at `CLOSE_NOTIFY_LIMIT` or on any error.
+    fn finish_close_notify(&self, fd: RawFd) {
+        let deadline = deadline_after(CLOSE_NOTIFY_LIMIT);
+        loop {
+            if !matches!(wait_socket(fd, false, deadline), Waited::Ready) {
+                return;
+            }
+            let mut st = self.lock();
+            let st = &mut *st;
+            let Some(conn) = st.conn.as_mut() else {
+                return;
+            };
+            if !matches!(flush(conn, fd, &mut st.sent_any), Ok(false)) {
+                return;
+            }
+        }
     }
 }
 
@@ -530,6 +558,10 @@ fn flush(conn: &mut Connection, fd: RawFd, sent_any: &mut bool) -> Result<bool, 
     }
     Ok(true)
 }
+
+/// How long `gsk_secure_soc_close` keeps trying to write a close_notify the socket could not
+/// take at once.
+const CLOSE_NOTIFY_LIMIT: Duration = Duration::from_secs(1);
 
 fn deadline_after(limit: Duration) -> Option<Instant> {
     if limit.is_zero() {

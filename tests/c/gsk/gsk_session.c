@@ -625,3 +625,39 @@ TEST(destroying_the_port_drops_pending_secure_operations) {
   qt_sleep_ms(50);
   CHECK_GSK(gsk_secure_soc_close(&server), GSK_OK);
 }
+
+/* The peer starts reading only after a pause, then reads until the session ends; p->arg
+ * becomes 0 when it saw the close_notify (0 bytes, GSK_OK), else the failing GSK code. */
+static void peer_drain_after_pause(struct gt_peer *p) {
+  usleep(300 * 1000);
+  CHECK_GSK(gsk_attribute_set_numeric_value(p->session, GSK_OS400_READ_TIMEOUT, 3000), GSK_OK);
+  static char buf[65536];
+  for (int reads = 0; reads < 100000; reads++) {
+    int n = -1;
+    int rc = gsk_secure_soc_read(p->session, buf, sizeof buf, &n);
+    if (rc != GSK_OK || n == 0) {
+      p->arg = (void *)(intptr_t)rc;
+      return;
+    }
+  }
+}
+
+TEST_T(close_waits_for_room_to_send_its_close_notify, 20) {
+  int port = qt_port(), sv[2];
+  struct gt_peer client;
+  gsk_handle server = gt_async_server(port, sv, &client, peer_drain_after_pause, NULL);
+  client.arg = (void *)(intptr_t)-1;
+  int small = 4096;
+  CHECK(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small) == 0);
+  static char big[1 << 21];
+  memset(big, 'z', sizeof big);
+  Qso_OverlappedIO_t io = gt_io(big, sizeof big, 2);
+  /* The peer is not reading yet: the socket fills and the send stays pending. */
+  CHECK_GSK(gsk_secure_soc_startSend(server, port, &io), GSK_OS400_ASYNCHRONOUS_SEND);
+  /* The close_notify queues behind records the socket has not taken: close must wait for room
+   * (the peer drains after 300 ms) instead of dropping it. The socket itself stays open, so
+   * only the alert can end the peer's reading before its 3 s read timeout. */
+  CHECK_GSK(gsk_secure_soc_close(&server), GSK_OK);
+  gt_peer_join(&client);
+  CHECK_EQ((intptr_t)client.arg, GSK_OK);
+}
