@@ -636,6 +636,10 @@ pub fn abort_port(port: &Arc<Port>) {
         }
         st.watched_by.retain(|p| !Arc::ptr_eq(p, port));
         drop(st);
-        drop(removed);
+        for mut op in removed {
+            // Never posted; a driver still learns that its operation ended (a secure session
+            // whose handshake was cut off this way is failed rather than left half-open).
+            let _ = op.stopped(Ending::Closed);
+        }
     }
 }

@@ -661,3 +661,15 @@ TEST_T(close_waits_for_room_to_send_its_close_notify, 20) {
   gt_peer_join(&client);
   CHECK_EQ((intptr_t)client.arg, GSK_OK);
 }
+
+TEST(a_handshake_cut_off_by_destroy_leaves_the_session_failed_not_half_open) {
+  int port = qt_port(), sv[2];
+  qt_tcp_pair(sv); /* the client end never speaks TLS: the handshake stays pending */
+  gsk_handle server = gt_session(gt_server_env(), sv[0]);
+  Qso_OverlappedIO_t io = gt_io(NULL, 0, 1);
+  CHECK_GSK(gsk_secure_soc_startInit(server, port, &io), GSK_OS400_ASYNCHRONOUS_SOC_INIT);
+  CHECK_EQ(QsoDestroyIOCompletionPort(port), 0);
+  /* Failed (a new handshake is refused as for any failed session), not "already secure". */
+  CHECK_GSK(gsk_secure_soc_init(server), GSK_INVALID_STATE);
+  CHECK_GSK(gsk_secure_soc_close(&server), GSK_OK);
+}
