@@ -17,6 +17,7 @@
 use super::op::{is_connected, Completion, Direction, Ending, Op, OpKind, OpRequest, Progress};
 use super::port::Port;
 use super::registry::globals;
+use super::sockinfo::{file_identity, socket_option};
 use super::timers::TimerTarget;
 use crate::engine::Readiness;
 use crate::sync::{Arc, Mutex, MutexGuard};
@@ -134,7 +135,7 @@ impl FdState {
     /// (closed without the close hook, number reused), resets the entry for the new file and
     /// posts the old file's operations with `Closed`. Costs one fstat.
     fn refresh_if_stale(&mut self, fd: RawFd) {
-        let now = identity_of(fd);
+        let now = file_identity(fd);
         if self.identity.is_none() {
             // Made while the descriptor was being closed: nothing was queued for that file.
             self.identity = now;
@@ -157,7 +158,7 @@ impl FdState {
     /// For a closed entry (a close of this number under way or just finished): true when the
     /// number already names another file, so the entry is stale and the call should start over.
     fn closed_but_reused(&self, fd: RawFd) -> bool {
-        let now = identity_of(fd);
+        let now = file_identity(fd);
         now.is_some() && now != self.identity
     }
 
@@ -222,7 +223,7 @@ impl FdTable {
             Arc::new(FdEntry {
                 fd,
                 state: Mutex::new(FdState {
-                    identity: identity_of(fd),
+                    identity: file_identity(fd),
                     ..FdState::default()
                 }),
             })
@@ -252,37 +253,6 @@ impl FdTable {
     }
 }
 
-fn getsockopt_int(fd: RawFd, option: libc::c_int) -> Result<libc::c_int, i32> {
-    let mut value: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `value` and `len` are valid for writes of an int and a socklen_t.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            option,
-            (&mut value as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    };
-    if rc == 0 {
-        Ok(value)
-    } else {
-        Err(std::io::Error::last_os_error()
-            .raw_os_error()
-            .unwrap_or(libc::EBADF))
-    }
-}
-
-/// (device, inode) of the file `fd` refers to now.
-fn identity_of(fd: RawFd) -> Option<(u64, u64)> {
-    // SAFETY: fstat writes only into the stat buffer it is given.
-    unsafe {
-        let mut st: libc::stat = std::mem::zeroed();
-        (libc::fstat(fd, &mut st) == 0).then_some((st.st_dev, st.st_ino))
-    }
-}
-
 /// Ok when `fd` is an open socket (any type): `EBADF` / `ENOTSOCK` otherwise.
 pub fn check_socket(fd: RawFd) -> Result<(), i32> {
     let known_socket = globals()
@@ -292,15 +262,15 @@ pub fn check_socket(fd: RawFd) -> Result<(), i32> {
     if known_socket {
         return Ok(());
     }
-    getsockopt_int(fd, libc::SO_TYPE).map(|_| ())
+    socket_option(fd, libc::SO_TYPE).map(|_| ())
 }
 
 /// Ok when `fd` is a stream socket of a family the library serves.
 fn check_stream_socket(fd: RawFd) -> Result<(), i32> {
-    if getsockopt_int(fd, libc::SO_TYPE)? != libc::SOCK_STREAM {
+    if socket_option(fd, libc::SO_TYPE)? != libc::SOCK_STREAM {
         return Err(libc::EOPNOTSUPP);
     }
-    match getsockopt_int(fd, libc::SO_DOMAIN)? {
+    match socket_option(fd, libc::SO_DOMAIN)? {
         libc::AF_INET | libc::AF_INET6 | libc::AF_UNIX => Ok(()),
         _ => Err(libc::EOPNOTSUPP),
     }
@@ -357,7 +327,7 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
         return StartOutcome::Refused(errno);
     }
     if req.kind == OpKind::Accept {
-        match getsockopt_int(fd, libc::SO_ACCEPTCONN) {
+        match socket_option(fd, libc::SO_ACCEPTCONN) {
             Ok(0) => return StartOutcome::Refused(libc::EINVAL),
             Ok(_) => {}
             Err(errno) => return StartOutcome::Refused(errno),
@@ -585,7 +555,7 @@ pub fn close_with(fd: RawFd, real_close: impl FnOnce() -> libc::c_int) -> libc::
     let tombstone = Arc::new(FdEntry {
         fd,
         state: Mutex::new(FdState {
-            identity: identity_of(fd),
+            identity: file_identity(fd),
             closed: true,
             ..FdState::default()
         }),

@@ -8,5 +8,6 @@ pub mod fdtable;
 pub mod op;
 pub mod port;
 pub mod registry;
+pub mod sockinfo;
 pub mod timers;
 pub mod waiter;

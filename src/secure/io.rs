@@ -159,18 +159,6 @@ pub fn wait_socket(fd: RawFd, read: bool, deadline: Option<Instant>) -> Waited {
     }
 }
 
-/// The identity of the socket open as `fd` (device and inode), to recognise it later: a
-/// descriptor number that was closed and reused names another socket.
-pub fn socket_identity(fd: RawFd) -> Option<(u64, u64)> {
-    // SAFETY: `st` is plain data that fstat fills.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: fstat writes one struct stat.
-    if unsafe { libc::fstat(fd, &mut st) } != 0 {
-        return None;
-    }
-    Some((st.st_dev, st.st_ino))
-}
-
 #[cfg(test)]
 mod tests {
     use super::RecordTracker;

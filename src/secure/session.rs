@@ -16,8 +16,9 @@
 use super::attrs::Attrs;
 use super::config::{Built, EnvReady};
 use super::errors::gsk_code;
-use super::io::{socket_identity, wait_socket, RecordTracker, SockReader, SockWriter, Waited};
+use super::io::{wait_socket, RecordTracker, SockReader, SockWriter, Waited};
 use crate::core::op::Ending;
+use crate::core::sockinfo::{file_identity, socket_option};
 use crate::ffi::gsk::codes::*;
 use rustls::pki_types::ServerName;
 use rustls::{ClientConnection, Connection, HandshakeKind, ProtocolVersion, ServerConnection};
@@ -142,7 +143,7 @@ pub struct SessionState {
     tracker: RecordTracker,
     /// The handshake has written bytes to the peer (it can no longer be cancelled).
     pub sent_any: bool,
-    /// The socket the handshake started on (see `io::socket_identity`).
+    /// The socket the handshake started on (see `core::sockinfo::file_identity`).
     identity: Option<(u64, u64)>,
     /// A close_notify was sent (`GSK_CLOSE_NOTIFY`): no more data may be written.
     close_notify_sent: bool,
@@ -186,7 +187,7 @@ impl Session {
         .map_err(|e| GskError::code(gsk_code(&e)))?;
         st.conn = Some(conn);
         st.phase = Phase::Handshaking;
-        st.identity = socket_identity(fd);
+        st.identity = file_identity(fd);
         st.tracker = RecordTracker::default();
         st.sent_any = false;
         Ok(fd)
@@ -209,7 +210,7 @@ impl Session {
             return Err(GskError::code(GSK_INVALID_STATE));
         }
         let fd = st.attrs.fd;
-        if socket_identity(fd) != st.identity {
+        if file_identity(fd) != st.identity {
             return Err(GskError::code(GSK_ERROR_SOCKET_CLOSED));
         }
         Ok(fd)
@@ -323,7 +324,7 @@ impl Session {
             let mut st = self.lock();
             let st = &mut *st;
             let fd = st.attrs.fd;
-            let ours = st.identity.is_some() && socket_identity(fd) == st.identity;
+            let ours = st.identity.is_some() && file_identity(fd) == st.identity;
             let mut unwritten = false;
             if let (Some(conn), true) = (st.conn.as_mut(), ours && st.phase == Phase::Ready) {
                 conn.send_close_notify();
@@ -575,25 +576,11 @@ fn check_stream_socket(fd: RawFd) -> Result<(), GskError> {
     if fd < 0 {
         return Err(GskError::code(GSK_OS400_ERROR_BAD_SOCKET_DESCRIPTOR));
     }
-    let mut kind: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: `kind` and `len` are valid for writes of an int and a socklen_t.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            (&mut kind as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(GskError::code(GSK_OS400_ERROR_BAD_SOCKET_DESCRIPTOR));
+    match socket_option(fd, libc::SO_TYPE) {
+        Ok(libc::SOCK_STREAM) => Ok(()),
+        Ok(_) => Err(GskError::code(GSK_OS400_ERROR_NOT_TCP)),
+        Err(_) => Err(GskError::code(GSK_OS400_ERROR_BAD_SOCKET_DESCRIPTOR)),
     }
-    if kind != libc::SOCK_STREAM {
-        return Err(GskError::code(GSK_OS400_ERROR_NOT_TCP));
-    }
-    Ok(())
 }
 
 /// True when `name` is usable as a TLS server name (a DNS name or an IP address).
