@@ -14,7 +14,9 @@
 //! * the try made by the start call and the readiness handling run under the same lock, so an
 //!   edge that arrives between "would block" and "queued" is never lost.
 
-use super::op::{is_connected, Completion, Direction, Ending, Op, OpKind, OpRequest, Progress};
+use super::op::{
+    is_connected, Completion, Direction, Ending, InputLeft, Op, OpKind, OpRequest, Progress,
+};
 use super::port::Port;
 use super::registry::globals;
 use super::sockinfo::{file_identity, socket_option};
@@ -102,6 +104,21 @@ struct FdState {
     identity: Option<(u64, u64)>,
     /// Checked to be a stream socket of a supported family.
     is_stream_socket: bool,
+    /// A TCP socket: a receive that returns less than it asked for has emptied the queue
+    /// (unless it stopped at an urgent-data mark). Not so for AF_UNIX, whose reads also stop
+    /// where the sender's credentials change.
+    short_read_empties: bool,
+    /// Urgent data was reported once: short reads no longer prove anything.
+    urgent_seen: bool,
+    /// The last receive found the input queue empty and no readable edge has been reported
+    /// since. A new receive on a descriptor that the port's engine watches, while another
+    /// thread is in that engine, then waits for the next edge instead of trying a system call
+    /// that would say "would block" (the echo pattern: receive, answer, receive again). The
+    /// engine reports every arrival after that receive as a new edge, so nothing is missed.
+    /// Without a thread in the engine the receive is tried at once as always, so a program
+    /// that saw the socket readable gets its data inside the start call (spec §4). When
+    /// unsure, false.
+    input_drained: bool,
     /// Seen connected (or listening) at least once: from then on "not connected" from the kernel
     /// means the connection ended (EPIPE / end of file), not a call on an unconnected socket.
     was_connected: bool,
@@ -153,6 +170,15 @@ impl FdState {
             let completion = op.stopped(Ending::Closed);
             op.port.finish_queued(completion);
         }
+    }
+
+    /// Records what a receive attempt learnt about the input queue.
+    fn note_receive(&mut self, left: InputLeft) {
+        self.input_drained = match left {
+            InputLeft::Empty => true,
+            InputLeft::ShortRead => self.short_read_empties && !self.urgent_seen,
+            InputLeft::Unknown => false,
+        };
     }
 
     /// For a closed entry (a close of this number under way or just finished): true when the
@@ -265,13 +291,13 @@ pub fn check_socket(fd: RawFd) -> Result<(), i32> {
     socket_option(fd, libc::SO_TYPE).map(|_| ())
 }
 
-/// Ok when `fd` is a stream socket of a family the library serves.
-fn check_stream_socket(fd: RawFd) -> Result<(), i32> {
+/// Ok (with its address family) when `fd` is a stream socket of a family the library serves.
+fn check_stream_socket(fd: RawFd) -> Result<libc::c_int, i32> {
     if socket_option(fd, libc::SO_TYPE)? != libc::SOCK_STREAM {
         return Err(libc::EOPNOTSUPP);
     }
     match socket_option(fd, libc::SO_DOMAIN)? {
-        libc::AF_INET | libc::AF_INET6 | libc::AF_UNIX => Ok(()),
+        family @ (libc::AF_INET | libc::AF_INET6 | libc::AF_UNIX) => Ok(family),
         _ => Err(libc::EOPNOTSUPP),
     }
 }
@@ -314,8 +340,9 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
         st.refresh_if_stale(fd);
     }
     if !st.is_stream_socket {
-        if let Err(errno) = check_stream_socket(fd) {
-            return StartOutcome::Refused(errno);
+        match check_stream_socket(fd) {
+            Ok(family) => st.short_read_empties = family != libc::AF_UNIX,
+            Err(errno) => return StartOutcome::Refused(errno),
         }
         st.is_stream_socket = true;
     }
@@ -346,8 +373,17 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
 
     let seq = globals().next_seq();
     let mut op = Op::new(seq, Arc::clone(port), &mut req);
-    if st.queue(req.kind).is_empty() {
-        match op.attempt(fd, !st.was_connected) {
+    let known_empty = req.kind == OpKind::Recv
+        && st.input_drained
+        && !op.is_driven()
+        && port.has_leader()
+        && st.watched_by.iter().any(|p| Arc::ptr_eq(p, port));
+    if st.queue(req.kind).is_empty() && !known_empty {
+        let progress = op.attempt(fd, !st.was_connected);
+        if req.kind == OpKind::Recv {
+            st.note_receive(op.input_left);
+        }
+        match progress {
             Progress::Finished(ending, value) => {
                 drop(st);
                 return finish_at_start(port, op.completion(ending, value), req.post_flag);
@@ -454,8 +490,16 @@ pub fn on_ready(ready: Readiness, out: &mut Vec<(Arc<Port>, Completion)>) {
     // A driven (TLS) operation may wait for either direction: a receive may have to write
     // and a send may have to read, so such descriptors try both queues on any readiness.
     let both = st.has_driven_ops();
+    if ready.urgent {
+        st.urgent_seen = true;
+    }
+    if ready.readable {
+        st.input_drained = false;
+    }
     if ready.readable || both {
-        drain_ready(entry.fd, &mut st.recvs, out);
+        if let Some(left) = drain_ready(entry.fd, &mut st.recvs, out) {
+            st.note_receive(left);
+        }
         drain_ready(entry.fd, &mut st.accepts, out);
     }
     if ready.writable || both {
@@ -473,6 +517,7 @@ pub fn retry(fd: RawFd) {
             fd,
             readable: true,
             writable: true,
+            urgent: false,
         },
         &mut finished,
     );
@@ -481,9 +526,18 @@ pub fn retry(fd: RawFd) {
     }
 }
 
-fn drain_ready(fd: RawFd, queue: &mut VecDeque<Op>, out: &mut Vec<(Arc<Port>, Completion)>) {
+/// Attempts the queue's operations from the head until one would block; returns what the last
+/// attempt learnt about the input queue (`None`: nothing was attempted).
+fn drain_ready(
+    fd: RawFd,
+    queue: &mut VecDeque<Op>,
+    out: &mut Vec<(Arc<Port>, Completion)>,
+) -> Option<InputLeft> {
+    let mut left = None;
     while let Some(op) = queue.front_mut() {
-        match op.attempt(fd, false) {
+        let progress = op.attempt(fd, false);
+        left = Some(op.input_left);
+        match progress {
             Progress::Finished(ending, value) => {
                 let completion = op.completion(ending, value);
                 let op = queue.pop_front().expect("front exists");
@@ -492,6 +546,7 @@ fn drain_ready(fd: RawFd, queue: &mut VecDeque<Op>, out: &mut Vec<(Arc<Port>, Co
             Progress::Blocked | Progress::Refused(_) => break,
         }
     }
+    left
 }
 
 /// Ends the operation a timer belongs to, if it is still queued.

@@ -128,6 +128,18 @@ pub struct OpRequest {
     pub driver: Option<Box<dyn OpDriver>>,
 }
 
+/// What an operation's last receive system call says about the socket's input queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputLeft {
+    /// Nothing known (no receive made, end of file, an error, or a full buffer).
+    Unknown,
+    /// The kernel said it would block: the queue was empty.
+    Empty,
+    /// The kernel returned fewer bytes than asked for: for TCP the queue was then empty, unless
+    /// the read stopped at an urgent-data mark.
+    ShortRead,
+}
+
 /// A queued operation.
 pub struct Op {
     /// Process-unique, for timers.
@@ -142,6 +154,8 @@ pub struct Op {
     /// Bytes moved so far.
     pub done: usize,
     pub driver: Option<Box<dyn OpDriver>>,
+    /// Set by each receive attempt.
+    pub input_left: InputLeft,
 }
 
 // SAFETY: `buf` is the caller's buffer, lent to the library until the operation ends; it is
@@ -177,6 +191,7 @@ impl Op {
             user_id: req.user_id,
             done: 0,
             driver: req.driver.take(),
+            input_left: InputLeft::Unknown,
         }
     }
 
@@ -213,18 +228,24 @@ impl Op {
 
     fn attempt_recv(&mut self, fd: RawFd, first: bool) -> Progress {
         loop {
+            // Only the last system call counts: end of file, errors and full reads say nothing.
+            self.input_left = InputLeft::Unknown;
+            let asked = self.len - self.done;
             // SAFETY: `buf[done..len]` is the caller's writable buffer, lent to this operation
             // until it ends; the descriptor's lock is held, so no close or destroy runs meanwhile.
             let n = unsafe {
                 libc::recv(
                     fd,
                     self.buf.add(self.done).cast(),
-                    self.len - self.done,
+                    asked,
                     libc::MSG_DONTWAIT,
                 )
             };
             if n > 0 {
                 self.done += n as usize;
+                if (n as usize) < asked {
+                    self.input_left = InputLeft::ShortRead;
+                }
                 if !self.fill || self.done == self.len {
                     return Progress::Finished(Ending::Done, self.done as i64);
                 }
@@ -235,7 +256,10 @@ impl Op {
             }
             match errno() {
                 libc::EINTR => continue,
-                libc::EAGAIN => return Progress::Blocked,
+                libc::EAGAIN => {
+                    self.input_left = InputLeft::Empty;
+                    return Progress::Blocked;
+                }
                 // An unconnected AF_UNIX stream socket says EINVAL to recv (Linux).
                 libc::ENOTCONN | libc::EINVAL if first && self.done == 0 => {
                     return Progress::Refused(libc::ENOTCONN)

@@ -21,6 +21,7 @@ use crate::sync::{Arc, Mutex, MutexGuard};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,8 @@ pub struct Port {
     /// Created on first use, so that a port without socket work holds no descriptors.
     engine: OnceLock<Box<dyn Engine>>,
     state: Mutex<PortState>,
+    /// A copy of `PortState::leading` readable without the lock (a hint for start calls).
+    leader_present: AtomicBool,
 }
 
 #[derive(Default)]
@@ -77,6 +80,7 @@ impl Port {
         Ok(Arc::new(Port {
             engine: OnceLock::new(),
             state: Mutex::new(PortState::default()),
+            leader_present: AtomicBool::new(false),
         }))
     }
 
@@ -98,6 +102,12 @@ impl Port {
         if let Some(engine) = self.engine.get() {
             let _ = engine.wake();
         }
+    }
+
+    /// True when a waiter is leading this port's engine just now, so that a new readiness edge
+    /// is being reported to someone (a hint: it may change at once).
+    pub fn has_leader(&self) -> bool {
+        self.leader_present.load(Ordering::Relaxed)
     }
 
     pub fn is_destroyed(&self) -> bool {
@@ -189,6 +199,7 @@ impl Port {
             let expired = deadline.is_some_and(|d| Instant::now() >= d);
             if !st.leading && st.has_engine_work() && !(expired && polled) {
                 st.leading = true;
+                self.leader_present.store(true, Ordering::Relaxed);
                 let engine_deadline = match (deadline, st.timers.next_deadline()) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
@@ -198,6 +209,7 @@ impl Port {
                 polled = true;
                 st = self.lock();
                 st.leading = false;
+                self.leader_present.store(false, Ordering::Relaxed);
                 if let Some(completion) = kept {
                     if st.destroyed {
                         orphan = Some(completion);

@@ -162,7 +162,7 @@ impl Engine for EpollEngine {
         let key = u64::try_from(fd).map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
         self.add(
             fd,
-            libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET,
+            libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLPRI | libc::EPOLLET,
             key,
         )
     }
@@ -223,6 +223,7 @@ impl Engine for EpollEngine {
                             | libc::EPOLLPRI)
                         != 0,
                     writable: flags & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0,
+                    urgent: flags & libc::EPOLLPRI != 0,
                 }),
             }
         }

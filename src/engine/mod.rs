@@ -23,11 +23,13 @@ pub struct Readiness {
     pub readable: bool,
     /// Writing may make progress (space, error or hang-up).
     pub writable: bool,
+    /// The socket has urgent (out-of-band) data: a receive may stop short at its mark.
+    pub urgent: bool,
 }
 
 /// An event source that reports readiness of watched descriptors.
 pub trait Engine: Send + Sync {
-    /// Starts watching `fd` (edge-triggered, read and write) until `unwatch`.
+    /// Starts watching `fd` (edge-triggered: read, write and urgent data) until `unwatch`.
     fn watch(&self, fd: RawFd) -> io::Result<()>;
     /// Stops watching `fd`; `fd` must still be open.
     fn unwatch(&self, fd: RawFd) -> io::Result<()>;
