@@ -12,6 +12,7 @@
 //! * `engine` — the readiness source behind one trait (epoll today).
 //! * `overlapped` — the `#[repr(C)]` record, its bit accessors and the header's constants.
 //! * `sync` — std's locks, or loom's under `--cfg loom` (model checking).
+//! * `wake_time` — when a sleeping thread asks to be woken, so that timeouts end on time.
 //!
 //! `ARCHITECTURE.md` tells the same story at more length.
 
@@ -21,3 +22,4 @@ pub mod ffi;
 pub mod overlapped;
 pub mod secure;
 pub mod sync;
+pub mod wake_time;

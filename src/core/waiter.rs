@@ -6,6 +6,7 @@
 
 use super::op::Completion;
 use crate::sync::{Arc, Condvar, Mutex};
+use crate::wake_time::{sleep_until_target, PreciseSleep};
 use std::time::Instant;
 
 /// Why a parked waiter was woken.
@@ -67,7 +68,8 @@ impl Waiter {
         )
     }
 
-    /// Sleeps until signalled or until `deadline`; returns `Signal::Empty` on time-out.
+    /// Sleeps until signalled or until `deadline`; returns `Signal::Empty` on time-out. A far
+    /// deadline is slept towards in two steps (`wake_time`).
     pub fn park(&self, deadline: Option<Instant>) -> Signal {
         let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
         loop {
@@ -81,8 +83,10 @@ impl Waiter {
                     if now >= deadline {
                         return Signal::Empty;
                     }
+                    let _precise = PreciseSleep::begin();
+                    let target = sleep_until_target(now, deadline);
                     self.bell
-                        .wait_timeout(slot, deadline - now)
+                        .wait_timeout(slot, target - now)
                         .unwrap_or_else(|e| e.into_inner())
                         .0
                 }

@@ -6,11 +6,14 @@
 //! already on its way. Deadlines use a timerfd watched once and re-armed only when a nearer
 //! deadline arrives (nanosecond precision; never a busy loop on a sub-millisecond remainder).
 //! A timer that fires later than the leader needed is harmless: the leader re-checks its state.
+//! A far deadline is armed a little early (`wake_time`): the leader then comes back for the
+//! final stretch, which ends on time.
 //!
 //! (The `polling` crate re-arms its timer and its notifier on every wait: five system calls
 //! per pass where this needs one; measured in docs/PERFORMANCE.md.)
 
 use super::{Engine, Readiness};
+use crate::wake_time::sleep_until_target;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -183,7 +186,8 @@ impl Engine for EpollEngine {
             None => -1,
             Some(d) if d <= Instant::now() => 0,
             Some(d) => {
-                self.arm(&mut leader, d)?;
+                let target = sleep_until_target(Instant::now(), d);
+                self.arm(&mut leader, target)?;
                 -1
             }
         };
