@@ -6,8 +6,11 @@
 //! postFlagResult bit 2). Only this module knows the bit positions; everything else uses the
 //! accessors. The layout is asserted at compile time here and proven against the C compiler by
 //! `tests/c/layout.c`.
+//!
+//! `CompactRecord` is the little a queued receive, send or accept keeps of its record (see
+//! `core::op::Op::new`); `expand` gives back exactly the fields it was made from.
 
-use libc::{c_char, c_int, c_uint, c_ulonglong, c_void, timeval};
+use libc::{c_char, c_int, c_uint, c_ulonglong, c_void, time_t, timeval};
 use std::mem::{align_of, offset_of, size_of};
 
 /// Operation code: a `QsoStartSend` completed.
@@ -108,6 +111,47 @@ impl Qso_OverlappedIO_t {
         } else {
             self.flag_bits &= !bit;
         }
+    }
+}
+
+/// The fields of a record that a receive, send or accept hands back as given, apart from
+/// `buffer`, `bufferLength` and `operationId` (which the operation holds anyway): 16 bytes kept
+/// instead of 112 while the operation is queued. The completion record of these operations
+/// sets or zeroes every other field (`ffi::record::completion_record`).
+#[derive(Clone, Copy)]
+pub struct CompactRecord {
+    descriptor_handle: *mut c_void,
+    /// `operationWaitTime.tv_sec`; its `tv_usec` is zero.
+    wait_secs: u32,
+    /// `postFlag` and `fillBuffer` as given; every other bit zero.
+    flag_bits: c_uint,
+}
+
+impl CompactRecord {
+    /// The compact form of `rec`; `None` when its `operationWaitTime` does not fit (a non-zero
+    /// `tv_usec`, or seconds outside `u32`), so that `expand` is always exact.
+    pub fn of(rec: &Qso_OverlappedIO_t) -> Option<CompactRecord> {
+        if rec.operationWaitTime.tv_usec != 0 {
+            return None;
+        }
+        Some(CompactRecord {
+            descriptor_handle: rec.descriptorHandle,
+            wait_secs: u32::try_from(rec.operationWaitTime.tv_sec).ok()?,
+            flag_bits: rec.flag_bits & (POST_FLAG_BIT | FILL_BUFFER_BIT),
+        })
+    }
+
+    /// The record with the kept fields, the given `buffer`, `bufferLength` and `operationId`,
+    /// and every other field zero.
+    pub fn expand(&self, buffer: *mut c_void, len: usize, operation_id: u64) -> Qso_OverlappedIO_t {
+        let mut rec = Qso_OverlappedIO_t::zeroed();
+        rec.descriptorHandle = self.descriptor_handle;
+        rec.buffer = buffer;
+        rec.bufferLength = len;
+        rec.flag_bits = self.flag_bits;
+        rec.operationWaitTime.tv_sec = time_t::from(self.wait_secs);
+        rec.operationId = operation_id;
+        rec
     }
 }
 

@@ -58,6 +58,7 @@ fn data_arrives(fd: i32, peer: i32) {
             fd,
             readable: true,
             writable: false,
+            urgent: false,
         },
         &mut finished,
     );
@@ -172,6 +173,7 @@ fn destroy_racing_a_receive_in_progress_leaves_the_buffer_alone_once_it_returns(
                     fd,
                     readable: true,
                     writable: false,
+                    urgent: false,
                 },
                 &mut finished,
             );

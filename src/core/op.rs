@@ -5,9 +5,13 @@
 //! called with the descriptor's state locked, so that close, cancel and destroy (which take the
 //! same lock) never run while the operation is writing into or reading from the caller's buffer.
 //! Bytes already moved are kept in `done` and always reported in the completion.
+//!
+//! Memory: a queued operation is one small allocation (its slot in the descriptor's queue). A
+//! plain receive, send or accept keeps only a `CompactRecord` of the caller's record; posts and
+//! secure operations keep the whole record, with their driver, in one box (see `Op::new`).
 
 use super::port::Port;
-use crate::overlapped::Qso_OverlappedIO_t;
+use crate::overlapped::{CompactRecord, Qso_OverlappedIO_t};
 use crate::sync::Arc;
 use std::os::fd::RawFd;
 use std::time::Instant;
@@ -116,6 +120,7 @@ pub struct OpRequest {
     pub kind: OpKind,
     pub record: Record,
     pub buf: *mut u8,
+    /// At most `u32::MAX` (the start calls refuse more than `INT_MAX`).
     pub len: usize,
     /// Receive: finish only when the buffer is full (or at end of file / error).
     pub fill: bool,
@@ -146,16 +151,31 @@ pub struct Op {
     pub seq: u64,
     pub port: Arc<Port>,
     pub kind: OpKind,
-    pub record: Record,
     pub buf: *mut u8,
-    pub len: usize,
+    /// At most `u32::MAX`: the start calls refuse buffers longer than `INT_MAX`.
+    len: u32,
+    /// Bytes moved so far (at most `len`).
+    done: u32,
     pub fill: bool,
     pub user_id: u64,
-    /// Bytes moved so far.
-    pub done: usize,
-    pub driver: Option<Box<dyn OpDriver>>,
     /// Set by each receive attempt.
     pub input_left: InputLeft,
+    kept: Kept,
+}
+
+/// What an operation keeps of its request besides the fields every operation has.
+enum Kept {
+    /// A receive, send or accept without a driver: its completion record is rebuilt from this,
+    /// the buffer, the length and the id.
+    Compact(CompactRecord),
+    /// Any other operation (a post, a secure operation, an `operationWaitTime` that does not
+    /// fit the compact form): the whole record and the driver, if any.
+    Whole(Box<WholeParts>),
+}
+
+struct WholeParts {
+    record: Record,
+    driver: Option<Box<dyn OpDriver>>,
 }
 
 // SAFETY: `buf` is the caller's buffer, lent to the library until the operation ends; it is
@@ -179,30 +199,67 @@ fn errno() -> i32 {
 }
 
 impl Op {
+    /// The queued form of `req` (its driver is taken). A plain receive, send or accept keeps a
+    /// `CompactRecord`: its completion record (`ffi::record::completion_record`) gives back the
+    /// caller's `descriptorHandle`, `buffer`, `bufferLength`, `postFlag`, `fillBuffer`,
+    /// `operationWaitTime` and `operationId`, and sets or zeroes every other field. Posts and
+    /// secure operations give back more (`postedDescriptor`, `reserved2`, …): they keep it all.
     pub fn new(seq: u64, port: Arc<Port>, req: &mut OpRequest) -> Op {
+        let driver = req.driver.take();
+        let compact = match req.kind {
+            OpKind::Recv | OpKind::Send | OpKind::Accept if driver.is_none() => {
+                CompactRecord::of(&req.record)
+            }
+            _ => None,
+        };
+        let kept = match compact {
+            Some(compact) => Kept::Compact(compact),
+            None => Kept::Whole(Box::new(WholeParts {
+                record: req.record,
+                driver,
+            })),
+        };
         Op {
             seq,
             port,
             kind: req.kind,
-            record: req.record,
             buf: req.buf,
-            len: req.len,
+            len: u32::try_from(req.len).expect("start calls refuse buffers over INT_MAX bytes"),
+            done: 0,
             fill: req.fill,
             user_id: req.user_id,
-            done: 0,
-            driver: req.driver.take(),
             input_left: InputLeft::Unknown,
+            kept,
         }
+    }
+
+    fn driver(&self) -> Option<&dyn OpDriver> {
+        match &self.kept {
+            Kept::Whole(whole) => whole.driver.as_deref(),
+            Kept::Compact(_) => None,
+        }
+    }
+
+    fn driver_mut(&mut self) -> Option<&mut (dyn OpDriver + 'static)> {
+        match &mut self.kept {
+            Kept::Whole(whole) => whole.driver.as_deref_mut(),
+            Kept::Compact(_) => None,
+        }
+    }
+
+    /// Bytes moved so far.
+    pub fn done(&self) -> usize {
+        self.done as usize
     }
 
     /// True when cancelling is refused (a driver says its operation has gone too far).
     pub fn uninterruptible(&self) -> bool {
-        self.driver.as_ref().is_some_and(|d| d.uninterruptible())
+        self.driver().is_some_and(|d| d.uninterruptible())
     }
 
     /// True when the operation has a driver (it may need either readiness direction).
     pub fn is_driven(&self) -> bool {
-        self.driver.is_some()
+        self.driver().is_some()
     }
 
     /// Performs as much of the operation as the kernel allows without blocking.
@@ -213,8 +270,11 @@ impl Op {
         // descriptor's lock, before it touches the caller's buffer.
         #[cfg(loom)]
         loom::thread::yield_now();
-        if let Some(driver) = self.driver.as_mut() {
-            return driver.attempt(fd, self.buf, self.len, &mut self.done);
+        let (buf, len, mut done) = (self.buf, self.len as usize, self.done as usize);
+        if let Some(driver) = self.driver_mut() {
+            let progress = driver.attempt(fd, buf, len, &mut done);
+            self.done = done as u32;
+            return progress;
         }
         match self.kind {
             OpKind::Recv => self.attempt_recv(fd, first),
@@ -230,29 +290,30 @@ impl Op {
         loop {
             // Only the last system call counts: end of file, errors and full reads say nothing.
             self.input_left = InputLeft::Unknown;
-            let asked = self.len - self.done;
+            let asked = (self.len - self.done) as usize;
             // SAFETY: `buf[done..len]` is the caller's writable buffer, lent to this operation
             // until it ends; the descriptor's lock is held, so no close or destroy runs meanwhile.
             let n = unsafe {
                 libc::recv(
                     fd,
-                    self.buf.add(self.done).cast(),
+                    self.buf.add(self.done()).cast(),
                     asked,
                     libc::MSG_DONTWAIT,
                 )
             };
             if n > 0 {
-                self.done += n as usize;
+                // At most `asked`, which fits u32.
+                self.done += n as u32;
                 if (n as usize) < asked {
                     self.input_left = InputLeft::ShortRead;
                 }
                 if !self.fill || self.done == self.len {
-                    return Progress::Finished(Ending::Done, self.done as i64);
+                    return Progress::Finished(Ending::Done, i64::from(self.done));
                 }
                 continue;
             }
             if n == 0 {
-                return Progress::Finished(Ending::Done, self.done as i64);
+                return Progress::Finished(Ending::Done, i64::from(self.done));
             }
             match errno() {
                 libc::EINTR => continue,
@@ -264,7 +325,7 @@ impl Op {
                 libc::ENOTCONN | libc::EINVAL if first && self.done == 0 => {
                     return Progress::Refused(libc::ENOTCONN)
                 }
-                e => return Progress::Finished(Ending::Os(e), self.done as i64),
+                e => return Progress::Finished(Ending::Os(e), i64::from(self.done)),
             }
         }
     }
@@ -276,15 +337,16 @@ impl Op {
             let n = unsafe {
                 libc::send(
                     fd,
-                    self.buf.add(self.done).cast(),
-                    self.len - self.done,
+                    self.buf.add(self.done()).cast(),
+                    (self.len - self.done) as usize,
                     libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
                 )
             };
             if n >= 0 {
-                self.done += n as usize;
+                // At most what was asked, which fits u32.
+                self.done += n as u32;
                 if self.done == self.len {
-                    return Progress::Finished(Ending::Done, self.done as i64);
+                    return Progress::Finished(Ending::Done, i64::from(self.done));
                 }
                 continue;
             }
@@ -297,15 +359,21 @@ impl Op {
                 // A socket that was never connected says EPIPE to send (Linux); the call is
                 // refused with ENOTCONN as for a receive.
                 libc::EPIPE if first && self.done == 0 => return Progress::Refused(libc::ENOTCONN),
-                e => return Progress::Finished(Ending::Os(e), self.done as i64),
+                e => return Progress::Finished(Ending::Os(e), i64::from(self.done)),
             }
         }
     }
 
     /// The completion for this operation with the given ending.
     pub fn completion(&self, ending: Ending, value: i64) -> Completion {
+        let record = match &self.kept {
+            Kept::Compact(compact) => {
+                compact.expand(self.buf.cast(), self.len as usize, self.user_id)
+            }
+            Kept::Whole(whole) => whole.record,
+        };
         Completion {
-            record: self.record,
+            record,
             kind: self.kind,
             value,
             ending,
@@ -315,10 +383,10 @@ impl Op {
 
     /// The completion for an operation stopped from outside (timer, cancel, close).
     pub fn stopped(&mut self, ending: Ending) -> Completion {
-        if let Some(driver) = self.driver.as_mut() {
+        if let Some(driver) = self.driver_mut() {
             driver.stopped(ending);
         }
-        self.completion(ending, self.done as i64)
+        self.completion(ending, i64::from(self.done))
     }
 }
 

@@ -154,3 +154,80 @@ fn secure_completion_record(c: &Completion) -> Qso_OverlappedIO_t {
     rec.reserved2 = [0; 32];
     rec
 }
+
+#[cfg(test)]
+mod tests {
+    use super::completion_record;
+    use crate::core::op::{Completion, Ending, OpKind};
+    use crate::overlapped::{CompactRecord, Qso_OverlappedIO_t};
+
+    /// Every field of a record, padding excluded.
+    fn fields(r: &Qso_OverlappedIO_t) -> impl PartialEq + std::fmt::Debug {
+        (
+            (r.descriptorHandle, r.buffer, r.bufferLength, r.flag_bits),
+            (r.returnValue, r.errnoValue, r.operationCompleted),
+            (r.secureDataTransferSize, r.bytesAvailable),
+            (r.operationWaitTime.tv_sec, r.operationWaitTime.tv_usec),
+            (r.postedDescriptor, r.operationId, r.reserved2),
+        )
+    }
+
+    /// A queued receive, send or accept keeps only a `CompactRecord` (core::op::Op::new): its
+    /// completion record must be the one the whole record gives, whatever the caller left in
+    /// the fields the operation does not use.
+    #[test]
+    fn compact_record_completes_like_the_whole_record() {
+        let mut rec = Qso_OverlappedIO_t::zeroed();
+        rec.descriptorHandle = 0x1234 as *mut _;
+        rec.buffer = 0x5678 as *mut _;
+        rec.bufferLength = 99;
+        rec.returnValue = 7;
+        rec.errnoValue = 8;
+        rec.operationCompleted = 9;
+        rec.secureDataTransferSize = 10;
+        rec.bytesAvailable = 11;
+        rec.operationWaitTime.tv_sec = 30;
+        rec.postedDescriptor = 12;
+        rec.operationId = 0xfeed_beef;
+        rec.reserved2 = [5; 32];
+        for flag_bits in [0, 1, 2, 3, 4, 7, 0xffff_fff0, u32::MAX] {
+            rec.flag_bits = flag_bits;
+            let compact = CompactRecord::of(&rec).expect("representable");
+            for kind in [OpKind::Recv, OpKind::Send, OpKind::Accept] {
+                // An accept's operation holds no buffer (ffi::socket_ops).
+                let (buf, len) = match kind {
+                    OpKind::Accept => (std::ptr::null_mut(), 0),
+                    _ => (rec.buffer, rec.bufferLength),
+                };
+                let rebuilt = compact.expand(buf, len, rec.operationId);
+                for ending in [Ending::Done, Ending::Os(libc::EPIPE), Ending::Closed] {
+                    for posted_at_start in [false, true] {
+                        let completion = |record| Completion {
+                            record,
+                            kind,
+                            value: 5,
+                            ending,
+                            posted_at_start,
+                        };
+                        assert_eq!(
+                            fields(&completion_record(&completion(rebuilt))),
+                            fields(&completion_record(&completion(rec)))
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn compact_record_refuses_what_it_cannot_give_back() {
+        let mut rec = Qso_OverlappedIO_t::zeroed();
+        rec.operationWaitTime.tv_usec = 1;
+        assert!(CompactRecord::of(&rec).is_none());
+        rec.operationWaitTime.tv_usec = 0;
+        rec.operationWaitTime.tv_sec = i64::from(u32::MAX) + 1;
+        assert!(CompactRecord::of(&rec).is_none());
+        rec.operationWaitTime.tv_sec = i64::from(u32::MAX);
+        assert!(CompactRecord::of(&rec).is_some());
+    }
+}
