@@ -51,10 +51,38 @@ impl PortState {
         self.pending > 0 || !self.timers.is_empty()
     }
 
-    /// Wakes the oldest parked waiter to lead, when the engine needs a leader and has none.
-    fn pass_leadership(&mut self) {
+    /// Chooses the oldest parked waiter to lead, when the engine needs a leader and has none;
+    /// it is woken once the port's lock is released.
+    fn pass_leadership(&mut self) -> AfterUnlock {
         if !self.leading && !self.destroyed && self.has_engine_work() && !self.parked.is_empty() {
-            self.parked.remove(0).signal(Signal::Lead);
+            let waiter = self.parked.remove(0);
+            waiter.put(Signal::Lead);
+            return AfterUnlock::Wake(waiter);
+        }
+        AfterUnlock::Nothing
+    }
+}
+
+/// What remains to do once the port's lock is released: system calls and destructors are kept
+/// out of the lock, so that the other threads of the port are not held up by them.
+#[must_use]
+enum AfterUnlock {
+    Nothing,
+    /// Wake a waiter whose signal was stored under the lock.
+    Wake(Arc<Waiter>),
+    /// Wake the leader out of the engine.
+    WakeLeader,
+    /// A completion the destroyed port refused: dispose of it.
+    Discard(Completion),
+}
+
+impl AfterUnlock {
+    fn run(self, port: &Port) {
+        match self {
+            AfterUnlock::Nothing => {}
+            AfterUnlock::Wake(waiter) => waiter.wake(),
+            AfterUnlock::WakeLeader => port.wake_leader(),
+            AfterUnlock::Discard(completion) => completion.discard(),
         }
     }
 }
@@ -117,22 +145,18 @@ impl Port {
     /// Delivers a completion that was never queued (an immediate post, or an operation that
     /// finished inside its start call).
     pub fn post(&self, completion: Completion) {
-        let rejected = self.deliver(&mut self.lock(), completion, true);
-        if let Some(completion) = rejected {
-            completion.discard();
-        }
+        let after = self.deliver(&mut self.lock(), completion, true);
+        after.run(self);
     }
 
     /// Delivers the completion of an operation that was queued (see `op_queued`).
     pub fn finish_queued(&self, completion: Completion) {
-        let rejected = {
+        let after = {
             let mut st = self.lock();
             st.pending = st.pending.saturating_sub(1);
             self.deliver(&mut st, completion, true)
         };
-        if let Some(completion) = rejected {
-            completion.discard();
-        }
+        after.run(self);
     }
 
     /// Records that an operation has been queued for readiness, with an optional deadline.
@@ -143,37 +167,41 @@ impl Port {
             return false;
         }
         st.pending += 1;
+        let mut wake_leader = false;
         if let Some(deadline) = deadline {
             let nearest = st.timers.arm(deadline, target);
-            if nearest && st.leading {
-                self.wake_leader();
-            }
+            wake_leader = nearest && st.leading;
         }
-        st.pass_leadership();
+        let after = st.pass_leadership();
+        drop(st);
+        if wake_leader {
+            self.wake_leader();
+        }
+        after.run(self);
         true
     }
 
     /// Hands `completion` to the most recent parked waiter, or queues it (waking the leader
-    /// unless the leader is the caller). A destroyed port rejects it (returned): the caller
-    /// discards it once the port's lock is released.
+    /// unless the leader is the caller). A destroyed port rejects it. The caller runs what is
+    /// returned once the port's lock is released (the wake-up, or discarding the rejected).
     fn deliver(
         &self,
         st: &mut PortState,
         completion: Completion,
         wake_leader: bool,
-    ) -> Option<Completion> {
+    ) -> AfterUnlock {
         if st.destroyed {
-            return Some(completion);
+            return AfterUnlock::Discard(completion);
         }
         if let Some(waiter) = st.parked.pop() {
-            waiter.signal(Signal::Handed(completion));
-            return None;
+            waiter.put(Signal::Handed(completion));
+            return AfterUnlock::Wake(waiter);
         }
         st.queue.push_back(completion);
         if st.leading && wake_leader {
-            self.wake_leader();
+            return AfterUnlock::WakeLeader;
         }
-        None
+        AfterUnlock::Nothing
     }
 
     /// Waits for one completion for at most `timeout` (`None`: no limit; zero polls).
@@ -246,8 +274,9 @@ impl Port {
                 Signal::Lead | Signal::Empty => continue,
             }
         };
-        st.pass_leadership();
+        let after = st.pass_leadership();
         drop(st);
+        after.run(self);
         if let Some(completion) = orphan {
             completion.discard();
         }
@@ -294,11 +323,9 @@ impl Port {
                     kept = Some(completion);
                     continue;
                 }
-                let rejected = self.deliver(&mut st, completion, false);
+                let after = self.deliver(&mut st, completion, false);
                 drop(st);
-                if let Some(completion) = rejected {
-                    completion.discard();
-                }
+                after.run(self);
             }
             kept
         })

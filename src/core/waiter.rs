@@ -2,7 +2,8 @@
 //!
 //! Contract: a waiter is signalled only by a thread that has just removed it from a port's
 //! stack of parked waiters while holding that port's lock, so each signal is delivered exactly
-//! once and never after the waiter has taken itself off the stack.
+//! once and never after the waiter has taken itself off the stack. The signal is stored under
+//! that lock; the wake-up (a system call) may follow after the lock is released.
 
 use super::op::Completion;
 use crate::sync::{Arc, Condvar, Mutex};
@@ -55,7 +56,19 @@ impl Waiter {
 
     /// Delivers `signal` and wakes the thread.
     pub fn signal(&self, signal: Signal) {
+        self.put(signal);
+        self.wake();
+    }
+
+    /// Delivers `signal` without waking the thread yet: a signaller holding a port's lock
+    /// stores the signal there (so that a waiter which checks the stack under that lock finds
+    /// it) and calls `wake` once the lock is released, keeping the system call out of it.
+    pub fn put(&self, signal: Signal) {
         *self.slot.lock().unwrap_or_else(|e| e.into_inner()) = signal;
+    }
+
+    /// Wakes the thread to look at its slot (after `put`).
+    pub fn wake(&self) {
         // Notified after the slot's lock is released: the woken thread needs that lock.
         self.bell.notify_one();
     }
