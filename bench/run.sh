@@ -168,11 +168,10 @@ for rep in $(seq "$REPS"); do
       for srv in $SERVERS; do
         echo_run "$srv" "$c" "$s" "$rep"
       done
-      # variants, for the reading of the results: one worker, and epoll with two threads
-      if [ "$s" = 64 ]; then
-        echo_run qso1 "$c" "$s" "$rep"
-        echo_run epoll2 "$c" "$s" "$rep"
-      fi
+      # the matched pairs: the library with one worker against epoll with one thread (above),
+      # and the library with two workers against epoll with two threads
+      echo_run qso1 "$c" "$s" "$rep"
+      echo_run epoll2 "$c" "$s" "$rep"
     done
   done
 done
