@@ -13,7 +13,11 @@
 //!   in order, and receives in the order they were started). The FIFOs share one queue in the
 //!   order operations were queued; a direction's head is its first operation there;
 //! * the try made by the start call and the readiness handling run under the same lock, so an
-//!   edge that arrives between "would block" and "queued" is never lost.
+//!   edge that arrives between "would block" and "queued" is never lost;
+//! * the table is indexed by descriptor number (`FdTable`): each number has a slot with its own
+//!   small lock, held only to read, set or clear the slot, never while anything else is done;
+//!   a negative number has no slot (nothing can be started on it). Slot blocks are allocated
+//!   on first use and never freed while the table lives.
 
 use super::op::{
     is_connected, Completion, Direction, Ending, InputLeft, Op, OpKind, OpRequest, Progress,
@@ -24,8 +28,9 @@ use super::sockinfo::{file_identity, socket_option};
 use super::timers::TimerTarget;
 use crate::engine::Readiness;
 use crate::sync::{Arc, Mutex, MutexGuard};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::os::fd::RawFd;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// What a start call achieved.
 pub enum StartOutcome {
@@ -39,56 +44,105 @@ pub enum StartOutcome {
     Refused(i32),
 }
 
-/// Shards of the descriptor table (by descriptor number), so that threads working on different
-/// sockets rarely meet on the same lock.
-const SHARDS: usize = 64;
-
-/// One shard: descriptor number → entry.
-type Shard = Mutex<HashMap<RawFd, Arc<FdEntry>, BuildFdHasher>>;
-
-/// Hashes a descriptor number with one multiplication. Keys are small integers chosen by the
-/// kernel, not by an adversary, so the default SipHash (a third of a start call's user-space
-/// instructions, measured in docs/PERFORMANCE.md) buys nothing here.
-#[derive(Default, Clone, Copy)]
-struct BuildFdHasher;
-
-#[derive(Default)]
-struct FdHasher(u64);
-
-impl std::hash::BuildHasher for BuildFdHasher {
-    type Hasher = FdHasher;
-    fn build_hasher(&self) -> FdHasher {
-        FdHasher(0)
-    }
+/// The descriptor table maps a descriptor number straight to its slot, through three levels:
+/// `top[fd >> (MID_BITS + LEAF_BITS)]` → a middle block of leaf pointers → a leaf of
+/// `1 << LEAF_BITS` slots. Descriptor numbers are small dense integers, so a process with 20,000
+/// sockets uses one middle block and 20 leaves. Blocks are allocated on first use and kept until
+/// the table is dropped (never, for the process's table: a fork child gets a new one).
+#[cfg(not(loom))]
+mod shape {
+    /// Every non-negative `i32` has a slot.
+    pub(super) const FD_BITS: u32 = 31;
+    pub(super) const MID_BITS: u32 = 10;
+    pub(super) const LEAF_BITS: u32 = 10;
 }
-
-impl std::hash::Hasher for FdHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_i32(&mut self, n: i32) {
-        // The product's high half folded into the low bits: the table indexes by low bits, and
-        // all the numbers of one shard share their lowest six.
-        let product = u64::from(n as u32).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = product ^ (product >> 32);
-    }
+/// Under loom every leaf slot is a modelled lock: keep the blocks small. The models only use
+/// the low descriptor numbers of a test process.
+#[cfg(loom)]
+mod shape {
+    pub(super) const FD_BITS: u32 = 16;
+    pub(super) const MID_BITS: u32 = 6;
+    pub(super) const LEAF_BITS: u32 = 4;
 }
+use shape::{FD_BITS, LEAF_BITS, MID_BITS};
+const TOP_LEN: usize = 1 << (FD_BITS - MID_BITS - LEAF_BITS);
+const MID_LEN: usize = 1 << MID_BITS;
+const LEAF_LEN: usize = 1 << LEAF_BITS;
+
+/// One descriptor number's place in the table. Its lock is held only to read, set or clear it.
+type Slot = Mutex<Option<Arc<FdEntry>>>;
+
+/// A middle block: `MID_LEN` leaf pointers (each to the first of `LEAF_LEN` slots, or null).
+type Mid = AtomicPtr<Slot>;
 
 pub struct FdTable {
-    shards: Box<[Shard]>,
+    /// `TOP_LEN` pointers to middle blocks (each to the first of `MID_LEN` leaf pointers, or
+    /// null). A non-null pointer, once stored, never changes until the table is dropped.
+    top: Box<[AtomicPtr<Mid>]>,
 }
 
 impl Default for FdTable {
     fn default() -> Self {
         FdTable {
-            shards: (0..SHARDS)
-                .map(|_| Mutex::new(HashMap::with_hasher(BuildFdHasher)))
+            top: (0..TOP_LEN)
+                .map(|_| AtomicPtr::new(std::ptr::null_mut()))
                 .collect(),
+        }
+    }
+}
+
+/// The block `link` points to, allocated (by `make`, `len` elements) and published if it is
+/// still null; a thread that loses the race frees its own block and uses the winner's.
+fn block_or_make<T>(link: &AtomicPtr<T>, len: usize, make: impl Fn() -> T) -> *mut T {
+    let existing = link.load(Ordering::Acquire);
+    if !existing.is_null() {
+        return existing;
+    }
+    let block: Box<[T]> = (0..len).map(|_| make()).collect();
+    let fresh = Box::into_raw(block).cast::<T>();
+    match link.compare_exchange(
+        std::ptr::null_mut(),
+        fresh,
+        Ordering::AcqRel,
+        Ordering::Acquire,
+    ) {
+        Ok(_) => fresh,
+        Err(winner) => {
+            // SAFETY: `fresh` came from `Box::<[T]>::into_raw` with `len` elements just above
+            // and was never published.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(fresh, len)) });
+            winner
+        }
+    }
+}
+
+/// Frees the block `link` points to (if any): `len` elements, each dropped.
+///
+/// # Safety
+/// Only while nothing else can reach the table (its drop).
+unsafe fn free_block<T>(link: &mut AtomicPtr<T>, len: usize) {
+    let block = *link.get_mut();
+    if !block.is_null() {
+        // SAFETY: a non-null link was published by `block_or_make` from a `Box<[T]>` of `len`
+        // elements; the caller guarantees no other reference to it exists.
+        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(block, len)) });
+    }
+}
+
+impl Drop for FdTable {
+    fn drop(&mut self) {
+        for mid_link in self.top.iter_mut() {
+            let mid = *mid_link.get_mut();
+            if mid.is_null() {
+                continue;
+            }
+            for at in 0..MID_LEN {
+                // SAFETY: `mid` is a published middle block of `MID_LEN` pointers, still
+                // allocated (freed just below); `&mut self` means no other thread uses it.
+                unsafe { free_block(&mut *mid.add(at), LEAF_LEN) };
+            }
+            // SAFETY: as above; its leaves were freed just now.
+            unsafe { free_block(mid_link, MID_LEN) };
         }
     }
 }
@@ -277,47 +331,115 @@ impl FdEntry {
 }
 
 impl FdTable {
-    fn shard(&self, fd: RawFd) -> MutexGuard<'_, HashMap<RawFd, Arc<FdEntry>, BuildFdHasher>> {
-        self.shards[fd.unsigned_abs() as usize % SHARDS]
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+    /// Where `fd` lives: (top, middle, leaf) indices; `None` for a number no descriptor can have.
+    fn position(fd: RawFd) -> Option<(usize, usize, usize)> {
+        let n = u32::try_from(fd).ok()?;
+        if n >> FD_BITS != 0 {
+            return None;
+        }
+        let n = n as usize;
+        Some((
+            n >> (MID_BITS + LEAF_BITS),
+            (n >> LEAF_BITS) & (MID_LEN - 1),
+            n & (LEAF_LEN - 1),
+        ))
+    }
+
+    /// The slot of `fd` if its leaf exists.
+    fn slot(&self, fd: RawFd) -> Option<&Slot> {
+        let (t, m, l) = Self::position(fd)?;
+        let mid = self.top[t].load(Ordering::Acquire);
+        if mid.is_null() {
+            return None;
+        }
+        // SAFETY: a non-null top link points to a published middle block of `MID_LEN` links,
+        // allocated until the table is dropped (which `&self` rules out); `m < MID_LEN`.
+        let leaf = unsafe { &*mid.add(m) }.load(Ordering::Acquire);
+        if leaf.is_null() {
+            return None;
+        }
+        // SAFETY: likewise for a published leaf of `LEAF_LEN` slots; `l < LEAF_LEN`.
+        Some(unsafe { &*leaf.add(l) })
+    }
+
+    /// The slot of `fd`, making its blocks if needed; `None` only for a negative number (or,
+    /// under loom, one beyond the model's range).
+    fn slot_or_make(&self, fd: RawFd) -> Option<&Slot> {
+        let (t, m, l) = Self::position(fd)?;
+        let mid = block_or_make(&self.top[t], MID_LEN, || {
+            AtomicPtr::new(std::ptr::null_mut())
+        });
+        // SAFETY: `block_or_make` returns a published middle block of `MID_LEN` links, kept
+        // until the table is dropped; `m < MID_LEN`.
+        let leaf_link = unsafe { &*mid.add(m) };
+        let leaf = block_or_make(leaf_link, LEAF_LEN, || Mutex::new(None));
+        // SAFETY: likewise, a published leaf of `LEAF_LEN` slots; `l < LEAF_LEN`.
+        Some(unsafe { &*leaf.add(l) })
+    }
+
+    fn lock(slot: &Slot) -> MutexGuard<'_, Option<Arc<FdEntry>>> {
+        slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lookup(&self, fd: RawFd) -> Option<Arc<FdEntry>> {
-        self.shard(fd).get(&fd).cloned()
+        Self::lock(self.slot(fd)?).clone()
     }
 
-    fn get_or_insert(&self, fd: RawFd) -> Arc<FdEntry> {
-        let mut map = self.shard(fd);
-        Arc::clone(map.entry(fd).or_insert_with(|| {
+    /// The entry of `fd`, made if there is none; `None` for a negative number. `family`: the
+    /// caller has just checked that `fd` is a stream socket of this address family (a new
+    /// entry records it, so the start call does not check again).
+    fn get_or_insert(&self, fd: RawFd, family: Option<libc::c_int>) -> Option<Arc<FdEntry>> {
+        let mut slot = Self::lock(self.slot_or_make(fd)?);
+        let entry = slot.get_or_insert_with(|| {
             Arc::new(FdEntry {
                 fd,
                 state: Mutex::new(FdState {
                     identity: file_identity(fd),
+                    is_stream_socket: family.is_some(),
+                    short_read_empties: family.is_some_and(|f| f != libc::AF_UNIX),
                     ..FdState::default()
                 }),
             })
-        }))
+        });
+        Some(Arc::clone(entry))
     }
 
-    /// Puts `entry` in place of whatever the table had for `fd`, and returns that.
+    /// Puts `entry` in place of whatever the table had for `fd`, and returns that. A negative
+    /// number has no place (nothing can be started on it): nothing is stored.
     fn replace(&self, fd: RawFd, entry: Arc<FdEntry>) -> Option<Arc<FdEntry>> {
-        self.shard(fd).insert(fd, entry)
+        Self::lock(self.slot_or_make(fd)?).replace(entry)
     }
 
     /// Removes the table's entry for `fd` if it is still `entry`.
     fn remove_if_same(&self, fd: RawFd, entry: &Arc<FdEntry>) {
-        let mut map = self.shard(fd);
-        if map.get(&fd).is_some_and(|e| Arc::ptr_eq(e, entry)) {
-            map.remove(&fd);
+        let Some(slot) = self.slot(fd) else {
+            return;
+        };
+        let mut slot = Self::lock(slot);
+        if slot.as_ref().is_some_and(|e| Arc::ptr_eq(e, entry)) {
+            *slot = None;
         }
     }
 
     fn all(&self) -> Vec<Arc<FdEntry>> {
         let mut all = Vec::new();
-        for shard in self.shards.iter() {
-            let shard = shard.lock().unwrap_or_else(|e| e.into_inner());
-            all.extend(shard.values().cloned());
+        for mid_link in self.top.iter() {
+            let mid = mid_link.load(Ordering::Acquire);
+            if mid.is_null() {
+                continue;
+            }
+            for m in 0..MID_LEN {
+                // SAFETY: as in `slot`: a published middle block of `MID_LEN` links.
+                let leaf = unsafe { &*mid.add(m) }.load(Ordering::Acquire);
+                if leaf.is_null() {
+                    continue;
+                }
+                for l in 0..LEAF_LEN {
+                    // SAFETY: as in `slot`: a published leaf of `LEAF_LEN` slots.
+                    let slot = unsafe { &*leaf.add(l) };
+                    all.extend(Self::lock(slot).clone());
+                }
+            }
         }
         all
     }
@@ -365,10 +487,14 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
     let entry = match table.lookup(fd) {
         Some(entry) => entry,
         None => {
-            if let Err(errno) = check_stream_socket(fd) {
-                return StartOutcome::Refused(errno);
+            let family = match check_stream_socket(fd) {
+                Ok(family) => family,
+                Err(errno) => return StartOutcome::Refused(errno),
+            };
+            match table.get_or_insert(fd, Some(family)) {
+                Some(entry) => entry,
+                None => return StartOutcome::Refused(libc::EBADF),
             }
-            table.get_or_insert(fd)
         }
     };
     let mut st = entry.lock();
@@ -498,7 +624,10 @@ pub fn start_timed_post(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> Resu
         return Ok(());
     }
     let table = &globals().fds;
-    let entry = table.get_or_insert(fd);
+    let Some(entry) = table.get_or_insert(fd, None) else {
+        port.post(op.stopped(Ending::Closed));
+        return Ok(());
+    };
     let mut st = entry.lock();
     if st.closed {
         if st.closed_but_reused(fd) {
@@ -721,5 +850,34 @@ mod tests {
     fn pending_receive_stays_small() {
         assert!(std::mem::size_of::<super::Op>() <= 72);
         assert!(std::mem::size_of::<super::FdEntry>() <= 104);
+    }
+
+    /// Negative numbers have no slot; the largest number has one (made on demand, small).
+    #[cfg(not(loom))]
+    #[test]
+    fn table_takes_any_number() {
+        let table = super::FdTable::default();
+        assert!(table.lookup(-1).is_none());
+        assert!(table.get_or_insert(-1, None).is_none());
+        assert!(table.lookup(i32::MIN).is_none());
+        for fd in [0, 1023, 1024, 20_000, i32::MAX] {
+            assert!(table.lookup(fd).is_none());
+            let entry = table.get_or_insert(fd, None).expect("a slot");
+            let again = table
+                .get_or_insert(fd, Some(libc::AF_INET))
+                .expect("a slot");
+            assert!(super::Arc::ptr_eq(&entry, &again));
+            assert!(!entry.lock().is_stream_socket);
+        }
+        assert_eq!(table.all().len(), 5);
+        let first = table.lookup(i32::MAX).expect("inserted");
+        let tombstone = table.get_or_insert(7, None).expect("a slot");
+        let old = table.replace(i32::MAX, super::Arc::clone(&tombstone));
+        assert!(old.is_some_and(|old| super::Arc::ptr_eq(&old, &first)));
+        table.remove_if_same(i32::MAX, &first);
+        assert!(table.lookup(i32::MAX).is_some());
+        table.remove_if_same(i32::MAX, &tombstone);
+        assert!(table.lookup(i32::MAX).is_none());
+        assert_eq!(table.all().len(), 5);
     }
 }
