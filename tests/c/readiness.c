@@ -70,6 +70,18 @@ static Qso_OverlappedIO_t relay_take(struct relay *r) {
   return st;
 }
 
+/* One receive on `sd` into buf[len]: the start call's result, or the completion the relay
+   passed on when it went through the port. */
+static Qso_OverlappedIO_t recv_once(struct relay *r, int sd, char *buf, size_t len) {
+  Qso_OverlappedIO_t io = qt_io(buf, len);
+  int rc = QsoStartRecv(sd, r->port, &io);
+  CHECK(rc == 0 || rc == 1);
+  if (rc == 1)
+    io = relay_take(r);
+  CHECK_EQ(io.operationCompleted, QSOSTARTRECV);
+  return io;
+}
+
 /* Receives on `sd` until `want` bytes have arrived; counts in *pending the receives that went
    through the port. */
 static size_t recv_until(struct relay *r, int sd, char *out, size_t want, int *pending) {
@@ -152,12 +164,7 @@ TEST(end_of_file_after_an_emptying_read_is_reported) {
   for (int i = 0; i < 2; i++) {
     char buf[8];
     qt_sleep_ms(5);
-    Qso_OverlappedIO_t io = qt_io(buf, sizeof buf);
-    int rc = QsoStartRecv(sv[0], r.port, &io);
-    CHECK(rc == 0 || rc == 1);
-    if (rc == 1)
-      io = relay_take(&r);
-    CHECK_EQ(io.operationCompleted, QSOSTARTRECV);
+    Qso_OverlappedIO_t io = recv_once(&r, sv[0], buf, sizeof buf);
     CHECK_EQ(io.returnValue, 0);
     CHECK_EQ(io.errnoValue, 0);
   }
@@ -178,12 +185,7 @@ TEST(urgent_data_mark_does_not_strand_the_bytes_after_it) {
   CHECK(send(sv[1], "X", 1, MSG_OOB) == 1);
   CHECK(send(sv[1], "def", 3, 0) == 3);
   qt_sleep_ms(50);
-  Qso_OverlappedIO_t io = qt_io(buf, sizeof buf);
-  int rc = QsoStartRecv(sv[0], r.port, &io);
-  CHECK(rc == 0 || rc == 1);
-  if (rc == 1)
-    io = relay_take(&r);
-  CHECK_EQ(io.operationCompleted, QSOSTARTRECV);
+  Qso_OverlappedIO_t io = recv_once(&r, sv[0], buf, sizeof buf);
   CHECK(io.returnValue > 0 && io.returnValue <= 6);
   size_t have = (size_t)io.returnValue;
   memcpy(got, buf, have);
