@@ -92,7 +92,7 @@ fn byte_unread(fd: i32) -> bool {
 #[test]
 fn cancel_racing_completion_ends_the_receive_once() {
     loom::model(|| {
-        let _scope = registry::ModelScope::new();
+        let _scope = registry::ModelScope::enter();
         let port = Port::new().unwrap();
         let (fd, peer) = socketpair();
         let mut buf = [0u8; 1];
@@ -123,7 +123,7 @@ fn cancel_racing_completion_ends_the_receive_once() {
 #[test]
 fn close_racing_completion_ends_the_receive_once() {
     loom::model(|| {
-        let _scope = registry::ModelScope::new();
+        let _scope = registry::ModelScope::enter();
         let port = Port::new().unwrap();
         let (fd, peer) = socketpair();
         // A duplicate keeps the socket alive after the hooked close, so a late receive would
@@ -155,7 +155,7 @@ fn close_racing_completion_ends_the_receive_once() {
 #[test]
 fn destroy_racing_a_receive_in_progress_leaves_the_buffer_alone_once_it_returns() {
     loom::model(|| {
-        let _scope = registry::ModelScope::new();
+        let _scope = registry::ModelScope::enter();
         let port = Port::new().unwrap();
         let (fd, peer) = socketpair();
         // The buffer outlives both threads; it is only read through volatile loads.

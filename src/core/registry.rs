@@ -112,7 +112,7 @@ pub struct ModelScope(());
 
 #[cfg(loom)]
 impl ModelScope {
-    pub fn new() -> ModelScope {
+    pub fn enter() -> ModelScope {
         install(Globals::new());
         ModelScope(())
     }
