@@ -85,6 +85,8 @@ impl Waiter {
     /// deadline is slept towards in two steps (`wake_time`).
     pub fn park(&self, deadline: Option<Instant>) -> Signal {
         let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        // Made before the first timed sleep, kept for the following ones, restored on return.
+        let mut precise: Option<PreciseSleep> = None;
         loop {
             if !matches!(*slot, Signal::Empty) {
                 return std::mem::replace(&mut *slot, Signal::Empty);
@@ -96,7 +98,7 @@ impl Waiter {
                     if now >= deadline {
                         return Signal::Empty;
                     }
-                    let _precise = PreciseSleep::begin();
+                    precise.get_or_insert_with(PreciseSleep::begin);
                     let target = sleep_until_target(now, deadline);
                     self.bell
                         .wait_timeout(slot, target - now)
