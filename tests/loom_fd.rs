@@ -59,6 +59,7 @@ fn data_arrives(fd: i32, peer: i32) {
             readable: true,
             writable: false,
             urgent: false,
+            hangup: false,
         },
         &mut finished,
     );
@@ -174,6 +175,7 @@ fn destroy_racing_a_receive_in_progress_leaves_the_buffer_alone_once_it_returns(
                     readable: true,
                     writable: false,
                     urgent: false,
+                    hangup: false,
                 },
                 &mut finished,
             );

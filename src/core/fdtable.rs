@@ -24,7 +24,7 @@ use super::op::{
 };
 use super::port::Port;
 use super::registry::globals;
-use super::sockinfo::{file_identity, socket_option};
+use super::sockinfo::{file_identity, is_plain_tcp, socket_option};
 use super::timers::TimerTarget;
 use crate::engine::Readiness;
 use crate::sync::{Arc, Mutex, MutexGuard};
@@ -165,8 +165,10 @@ struct FdState {
     /// (unless it stopped at an urgent-data mark). Not so for AF_UNIX, whose reads also stop
     /// where the sender's credentials change.
     short_read_empties: bool,
-    /// Urgent data was reported once: short reads no longer prove anything.
-    urgent_seen: bool,
+    /// Urgent data, or the peer's end (hang-up, end of file, error), was reported once: a short
+    /// read may have stopped at the urgent mark or just before the end, with no edge to follow,
+    /// so short reads no longer prove the queue empty.
+    short_reads_inconclusive: bool,
     /// The last receive found the input queue empty and no readable edge has been reported
     /// since. A new receive on a descriptor that the port's engine watches, while another
     /// thread is in that engine, then waits for the next edge instead of trying a system call
@@ -289,7 +291,7 @@ impl FdState {
     fn note_receive(&mut self, left: InputLeft) {
         self.input_drained = match left {
             InputLeft::Empty => true,
-            InputLeft::ShortRead => self.short_read_empties && !self.urgent_seen,
+            InputLeft::ShortRead => self.short_read_empties && !self.short_reads_inconclusive,
             InputLeft::Unknown => false,
         };
     }
@@ -388,7 +390,7 @@ impl FdTable {
     /// The entry of `fd`, made if there is none; `None` for a negative number. `family`: the
     /// caller has just checked that `fd` is a stream socket of this address family (a new
     /// entry records it, so the start call does not check again).
-    fn get_or_insert(&self, fd: RawFd, family: Option<libc::c_int>) -> Option<Arc<FdEntry>> {
+    fn get_or_insert(&self, fd: RawFd, family: Option<StreamSocket>) -> Option<Arc<FdEntry>> {
         let mut slot = Self::lock(self.slot_or_make(fd)?);
         let entry = slot.get_or_insert_with(|| {
             Arc::new(FdEntry {
@@ -396,7 +398,7 @@ impl FdTable {
                 state: Mutex::new(FdState {
                     identity: file_identity(fd),
                     is_stream_socket: family.is_some(),
-                    short_read_empties: family.is_some_and(|f| f != libc::AF_UNIX),
+                    short_read_empties: family.is_some_and(|f| f.plain_tcp),
                     ..FdState::default()
                 }),
             })
@@ -457,13 +459,23 @@ pub fn check_socket(fd: RawFd) -> Result<(), i32> {
     socket_option(fd, libc::SO_TYPE).map(|_| ())
 }
 
-/// Ok (with its address family) when `fd` is a stream socket of a family the library serves.
-fn check_stream_socket(fd: RawFd) -> Result<libc::c_int, i32> {
+/// What the check of a stream socket learnt.
+#[derive(Clone, Copy)]
+struct StreamSocket {
+    /// A plain TCP socket (see `FdState::short_read_empties`).
+    plain_tcp: bool,
+}
+
+/// Ok when `fd` is a stream socket of a family the library serves.
+fn check_stream_socket(fd: RawFd) -> Result<StreamSocket, i32> {
     if socket_option(fd, libc::SO_TYPE)? != libc::SOCK_STREAM {
         return Err(libc::EOPNOTSUPP);
     }
     match socket_option(fd, libc::SO_DOMAIN)? {
-        family @ (libc::AF_INET | libc::AF_INET6 | libc::AF_UNIX) => Ok(family),
+        libc::AF_INET | libc::AF_INET6 => Ok(StreamSocket {
+            plain_tcp: is_plain_tcp(fd),
+        }),
+        libc::AF_UNIX => Ok(StreamSocket { plain_tcp: false }),
         _ => Err(libc::EOPNOTSUPP),
     }
 }
@@ -511,7 +523,7 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
     }
     if !st.is_stream_socket {
         match check_stream_socket(fd) {
-            Ok(family) => st.short_read_empties = family != libc::AF_UNIX,
+            Ok(family) => st.short_read_empties = family.plain_tcp,
             Err(errno) => return StartOutcome::Refused(errno),
         }
         st.is_stream_socket = true;
@@ -612,14 +624,18 @@ fn finish_at_start(port: &Port, mut completion: Completion, post_flag: bool) -> 
     StartOutcome::Posted
 }
 
+/// True when `fd` is an open descriptor (of any kind).
+fn is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD on a descriptor number only reads its flags.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
+}
+
 /// Arms a timed post tied to descriptor `fd`: it is delivered with `TimedOut` at `deadline`, or
 /// with `Closed` as soon as `fd` is closed (at once if `fd` is not open now).
 pub fn start_timed_post(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> Result<(), i32> {
     let seq = globals().next_seq();
     let mut op = Op::new(seq, Arc::clone(port), &mut req);
-    // SAFETY: F_GETFD on a descriptor number only reads its flags.
-    let open = unsafe { libc::fcntl(fd, libc::F_GETFD) } >= 0;
-    if !open {
+    if !is_open(fd) {
         port.post(op.stopped(Ending::Closed));
         return Ok(());
     }
@@ -658,8 +674,8 @@ pub fn on_ready(ready: Readiness, out: &mut Vec<(Arc<Port>, Completion)>) {
     // A driven (TLS) operation may wait for either direction: a receive may have to write
     // and a send may have to read, so such descriptors try both queues on any readiness.
     let both = st.has_driven_ops();
-    if ready.urgent {
-        st.urgent_seen = true;
+    if ready.urgent || ready.hangup {
+        st.short_reads_inconclusive = true;
     }
     if ready.readable {
         st.input_drained = false;
@@ -686,6 +702,7 @@ pub fn retry(fd: RawFd) {
             readable: true,
             writable: true,
             urgent: false,
+            hangup: false,
         },
         &mut finished,
     );
@@ -778,6 +795,12 @@ pub fn close_with(fd: RawFd, real_close: impl FnOnce() -> libc::c_int) -> libc::
     let Some(g) = super::registry::globals_if_initialized() else {
         return real_close();
     };
+    if g.fds.slot(fd).is_none() && !is_open(fd) {
+        // A number the table has no place for and that names nothing: no entry to end, no
+        // socket a start call could be racing on. Making a place would pin table blocks for
+        // every number of a "close everything from 3 up" loop.
+        return real_close();
+    }
     let tombstone = Arc::new(FdEntry {
         fd,
         state: Mutex::new(FdState {
@@ -864,7 +887,7 @@ mod tests {
             assert!(table.lookup(fd).is_none());
             let entry = table.get_or_insert(fd, None).expect("a slot");
             let again = table
-                .get_or_insert(fd, Some(libc::AF_INET))
+                .get_or_insert(fd, Some(super::StreamSocket { plain_tcp: true }))
                 .expect("a slot");
             assert!(super::Arc::ptr_eq(&entry, &again));
             assert!(!entry.lock().is_stream_socket);

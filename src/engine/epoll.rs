@@ -228,6 +228,7 @@ impl Engine for EpollEngine {
                         != 0,
                     writable: flags & (libc::EPOLLOUT | libc::EPOLLHUP | libc::EPOLLERR) != 0,
                     urgent: flags & libc::EPOLLPRI != 0,
+                    hangup: flags & (libc::EPOLLRDHUP | libc::EPOLLHUP | libc::EPOLLERR) != 0,
                 }),
             }
         }

@@ -25,6 +25,9 @@ pub struct Readiness {
     pub writable: bool,
     /// The socket has urgent (out-of-band) data: a receive may stop short at its mark.
     pub urgent: bool,
+    /// The peer has ended (hang-up, its end of file) or the socket has an error: a receive may
+    /// stop short just before that, and no later edge will say so.
+    pub hangup: bool,
 }
 
 /// An event source that reports readiness of watched descriptors.

@@ -195,6 +195,19 @@ static inline Qso_OverlappedIO_t qt_wait(int port, long ms) {
 }
 
 /* Checks that no completion arrives within `ms` milliseconds. */
+/* The process's resident memory (VmRSS), in KiB. */
+static inline long qt_rss_kib(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  CHECK(f != NULL);
+  char line[256];
+  long kib = -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
+      break;
+  fclose(f);
+  return kib;
+}
+
 static inline void qt_expect_none(int port, long ms) {
   Qso_OverlappedIO_t st;
   struct timeval tv = qt_tv(ms / 1000, (ms % 1000) * 1000);

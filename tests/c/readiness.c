@@ -194,3 +194,47 @@ TEST(urgent_data_mark_does_not_strand_the_bytes_after_it) {
   CHECK(memcmp(got, "abcdef", 6) == 0);
   relay_stop(&r);
 }
+
+/* The peer's data and its end arrive together, are reported to the relay before any receive,
+   and the first receive returns the data short of the buffer: the end (0, or -1 with
+   ECONNRESET after a reset) must still come out of the next receive, although no later edge
+   will say so. */
+static void data_then_end(int reset) {
+  int sv[2];
+  qt_tcp_pair(sv);
+  struct relay r;
+  relay_start(&r);
+  empty_once(&r, sv[0], sv[1]);
+  CHECK(send(sv[1], "hello", 5, 0) == 5);
+  if (reset) {
+    struct linger abort_close = {1, 0};
+    CHECK(setsockopt(sv[1], SOL_SOCKET, SO_LINGER, &abort_close, sizeof abort_close) == 0);
+    CHECK(close(sv[1]) == 0);
+  } else {
+    CHECK(shutdown(sv[1], SHUT_WR) == 0);
+  }
+  qt_sleep_ms(50);
+  char buf[16];
+  size_t got = 0;
+  Qso_OverlappedIO_t io;
+  for (int i = 0; i < 4; i++) {
+    qt_sleep_ms(5);
+    io = recv_once(&r, sv[0], buf, sizeof buf);
+    if (io.returnValue <= 0)
+      break;
+    got += (size_t)io.returnValue;
+  }
+  CHECK(io.returnValue <= 0);
+  if (reset) {
+    CHECK(io.returnValue == 0 || (io.returnValue == -1 && io.errnoValue == ECONNRESET));
+  } else {
+    CHECK_EQ(got, (size_t)5);
+    CHECK_EQ(io.returnValue, 0);
+    CHECK_EQ(io.errnoValue, 0);
+  }
+  relay_stop(&r);
+}
+
+TEST(end_of_file_behind_data_in_one_edge_is_reported) { data_then_end(0); }
+
+TEST(reset_behind_data_in_one_edge_is_reported) { data_then_end(1); }

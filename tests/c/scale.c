@@ -39,18 +39,6 @@ static int count_fds(void) {
   return n - 1;
 }
 
-static long rss_kib(void) {
-  FILE *f = fopen("/proc/self/status", "r");
-  CHECK(f != NULL);
-  char line[256];
-  long kib = -1;
-  while (fgets(line, sizeof line, f))
-    if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-      break;
-  fclose(f);
-  return kib;
-}
-
 /* ---- the helper process holding the peer ends ---------------------------------------------- */
 
 /* Commands: 'F' + descriptors (kept, in order), 'W' (write a byte to every tenth, index%10==3),
@@ -309,11 +297,11 @@ TEST_T(scale_10000_connections_leak_free, 60) {
   long long t0 = qt_now_ms();
   round_trip(cv[0], 0); /* warm-up */
   int fds1 = count_fds();
-  long rss1 = rss_kib();
+  long rss1 = qt_rss_kib();
   round_trip(cv[0], 1);
   round_trip(cv[0], 2);
   int fds2 = count_fds();
-  long rss2 = rss_kib();
+  long rss2 = qt_rss_kib();
   long long ms = qt_now_ms() - t0;
   printf("scale: %d connections x 3 rounds in %lld ms; descriptors %d before, %d after the "
          "warm-up, %d after two more rounds; VmRSS %ld KiB after the warm-up, %ld KiB after "
