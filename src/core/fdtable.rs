@@ -518,7 +518,10 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
         }
         return StartOutcome::Refused(libc::EBADF);
     }
-    if st.aborted || st.has_queued(req.kind.direction()) {
+    // One identity check (an fstat) per start call at most: here when earlier state would
+    // decide the outcome, or below before relying on an old registration.
+    let identity_checked = st.aborted || st.has_queued(req.kind.direction());
+    if identity_checked {
         st.refresh_if_stale(fd);
     }
     if !st.is_stream_socket {
@@ -574,11 +577,10 @@ pub fn start(fd: RawFd, port: &Arc<Port>, mut req: OpRequest) -> StartOutcome {
             Progress::Blocked => {}
         }
     }
-    if st.watched_by.contains(port) {
-        // About to rely on an old registration: make sure it is for this file.
+    if !identity_checked && st.watched_by.contains(port) {
+        // About to rely on an old registration: make sure it is for this file (a new file
+        // gets a fresh entry, which the engine is then asked to watch below).
         st.refresh_if_stale(fd);
-        st.is_stream_socket = true;
-        st.was_connected = true;
     }
     if !st.watched_by.contains(port) {
         let watched = port.engine().and_then(|engine| engine.watch(fd));
