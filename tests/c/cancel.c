@@ -269,11 +269,7 @@ TEST(cancel_recv_takes_no_byte_sent_after) {
   Qso_OverlappedIO_t io2 = qt_io(buf2, sizeof buf2);
   io2.fillBuffer = 1;
   io2.bufferLength = 40;
-  int rc = QsoStartRecv(sv[0], port, &io2);
-  if (rc == 1)
-    io2 = qt_wait(port, 2000);
-  else
-    CHECK_EQ(rc, 0);
+  io2 = ql_recv_at_once_or_wait(sv[0], port, io2, 2000);
   CHECK_DONE(io2, QSOSTARTRECV, 40, 0);
   CHECK_PATTERN(buf2, 40, 4, 0);
 }
@@ -310,11 +306,7 @@ TEST(cancel_recv_takes_no_byte_sent_before) {
   while (have < sizeof all) {
     unsigned char buf2[64];
     Qso_OverlappedIO_t io2 = qt_io(buf2, sizeof all - have);
-    int rc = QsoStartRecv(sv[0], port, &io2);
-    if (rc == 1)
-      io2 = qt_wait(port, 2000);
-    else
-      CHECK_EQ(rc, 0);
+    io2 = ql_recv_at_once_or_wait(sv[0], port, io2, 2000);
     CHECK_EQ(io2.errnoValue, 0);
     CHECK(io2.returnValue > 0);
     memcpy(all + have, buf2, (size_t)io2.returnValue);

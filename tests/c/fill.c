@@ -115,11 +115,7 @@ TEST(fill_cancel_reports_bytes_ecanceled) {
   unsigned char nb[LEN];
   Qso_OverlappedIO_t io = qt_io(nb, sizeof more);
   io.fillBuffer = 1;
-  int rc = QsoStartRecv(sv[0], port, &io);
-  if (rc == 1)
-    io = qt_wait(port, 1000);
-  else
-    CHECK_EQ(rc, 0);
+  io = ql_recv_at_once_or_wait(sv[0], port, io, 1000);
   CHECK_DONE(io, QSOSTARTRECV, (int)sizeof more, 0);
   CHECK_PATTERN(nb, sizeof more, 1, FIRST + SECOND);
   CHECK_POISONED(buf + FIRST + SECOND, LEN - FIRST - SECOND);

@@ -194,6 +194,17 @@ static inline void ql_start_recv_pending(int sd, int port, Qso_OverlappedIO_t *i
             sd, rc, errno, io->postFlagResult);
 }
 
+/* Starts a receive (postFlag 0) and returns its results: from the start call when it finished
+   at once, otherwise from the port within `ms` (the start call must not fail). */
+static inline Qso_OverlappedIO_t ql_recv_at_once_or_wait(int sd, int port, Qso_OverlappedIO_t io,
+                                                         long ms) {
+  int rc = QsoStartRecv(sd, port, &io);
+  if (rc == 1)
+    return qt_wait(port, ms);
+  CHECK_EQ(rc, 0);
+  return io;
+}
+
 static inline void ql_start_send_pending(int sd, int port, Qso_OverlappedIO_t *io) {
   int rc = QsoStartSend(sd, port, io);
   if (rc != 1 || io->postFlagResult != 0)
