@@ -80,7 +80,9 @@ echo = [r for r in by("echo") if "rps" in r]
 failed = by("echo.failed")
 servers = [s for s in ["qso", "epoll", "uv", "qso1", "epoll2"] if any(r["server"] == s for r in echo)]
 names = {"qso": "library (2 workers)", "epoll": "raw epoll (1 thread)", "uv": "libuv",
-         "qso1": "library (1 worker)", "epoll2": "raw epoll (2 threads)"}
+         "qso1": "library (1 worker)", "epoll2": "raw epoll (2 threads)",
+         "uring": "io_uring, single-issuer ring", "uring_shared": "io_uring, shared ring",
+         "uring_contract": "io_uring, shared ring, Qso start rules"}
 if echo:
     reps = int(max(r["rep"] for r in echo))
     p(f"\n### Echo (medians of {reps} interleaved round{'s' if reps > 1 else ''}; "
@@ -149,6 +151,40 @@ if echo:
                                                  ("qso", "epoll2")])
                 p(f"| {c} | {size} B | " + " | ".join(fmt(cpu.get(s_), 2) if s_ in cpu else "—"
                                                    for s_ in servers) + f" | {ratios} |")
+    uring = [s_ for s_ in ["uring", "uring_shared", "uring_contract"] if any(r["server"] == s_ for r in echo)]
+    if uring:
+        p("\n### io_uring peers (would an io_uring engine beat epoll here?)\n")
+        p("The same load against `bench/uring_echo_server.c`: one thread, one ring, receive and "
+          "send both submitted to the ring, one `io_uring_enter` per batch. The single-issuer "
+          "ring (`SINGLE_ISSUER | DEFER_TASKRUN`) is io_uring's fast set-up but binds the ring to "
+          "one thread; the shared ring (`COOP_TASKRUN`) is the set-up a completion port, where "
+          "any thread submits and any thread waits, could use. \"Qso start rules\" adds what the "
+          "library's start calls must still do with such an engine: the echo sent at once with "
+          "`send()`, the next receive tried at once with `recv(MSG_DONTWAIT)` and submitted only "
+          "on EAGAIN (no identity check needed: the ring resolves the number at submission). Ratios are to raw epoll with 1 "
+          "thread; the library's 1 worker is repeated for comparison.\n")
+        p("| conns | size | raw epoll (1 thread): rps; CPU µs/msg | " +
+          " | ".join(f"{names[s_]}: rps (÷ epoll); CPU (÷ epoll)" for s_ in uring + ["qso1"]) + " |")
+        p("|---|---|---|" + "---|" * (len(uring) + 1))
+        for c in [1, 100, 1000]:
+            for size in [64, 4096]:
+                def figures(s_):
+                    rs = [r for r in echo if r["server"] == s_ and r["conns"] == c and r["size"] == size]
+                    cpus = [r.get("server_cpu_us_per_msg") for r in rs
+                            if isinstance(r.get("server_cpu_us_per_msg"), float)]
+                    return (med([r["rps"] for r in rs]), med(cpus)) if rs else (None, None)
+                base_rps, base_cpu = figures("epoll")
+                if base_rps is None:
+                    continue
+                cells = []
+                for s_ in uring + ["qso1"]:
+                    rps, cpu = figures(s_)
+                    if rps is None:
+                        cells.append("—")
+                        continue
+                    cpu_cell = f"{cpu:.2f} ({cpu / base_cpu:.2f}×)" if cpu and base_cpu else "n/a"
+                    cells.append(f"{fmt(rps)} ({rps / base_rps:.2f}×); {cpu_cell}")
+                p(f"| {c} | {size} B | {fmt(base_rps)}; {fmt(base_cpu, 2)} | " + " | ".join(cells) + " |")
     if failed:
         p("\nRuns that gave no result (server or load generator failed twice): " +
           ", ".join(f"{names.get(r['server'], r['server'])} {int(r['conns'])}×{int(r['size'])} B "
@@ -159,7 +195,7 @@ sysc = by("syscalls")
 if sysc:
     p("\n### System calls per echoed message (separate, shorter runs with counting on; 64 B)\n")
     names_sc = ["all", "recvfrom", "sendto", "read", "write", "epoll_wait", "epoll_pwait", "epoll_pwait2",
-                "epoll_ctl", "futex", "newfstatat", "timerfd_settime"]
+                "epoll_ctl", "futex", "newfstatat", "timerfd_settime", "io_uring_enter"]
     present = [n for n in names_sc if any(n in r for r in sysc)]
     p("| server | conns | " + " | ".join(present) + " |")
     p("|---|---|" + "---|" * len(present))

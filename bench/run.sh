@@ -5,7 +5,8 @@
 #   bench/run.sh              (make bench)
 #
 # Environment:
-#   BENCH_REPS=3        rounds of the echo comparison (library, epoll, libuv interleaved);
+#   BENCH_REPS=3        rounds of the echo comparison (library, epoll, libuv, io_uring
+#                       interleaved);
 #                       the table shows medians
 #   BENCH_DURATION=2    measured seconds per echo run (after BENCH_WARMUP=0.5 s of warm-up)
 #   BENCH_QUICK=1       a short smoke run (1 round, 0.5 s runs, fewer timer runs)
@@ -70,6 +71,13 @@ else
   say "libuv not found (Debian: apt-get install libuv1-dev): the libuv echo server is skipped"
   echo "note libuv=missing" >> "$RAW"
 fi
+HAVE_URING=0
+if echo '#include <liburing.h>' | $CC -E -x c - >/dev/null 2>&1; then
+  build uring_echo_server -luring -pthread && HAVE_URING=1
+else
+  say "liburing not found (Debian: apt-get install liburing-dev): the io_uring echo servers are skipped"
+  echo "note liburing=missing" >> "$RAW"
+fi
 HAVE_PERF=0
 if command -v perf >/dev/null 2>&1 && perf stat -e raw_syscalls:sys_enter true >/dev/null 2>&1; then
   HAVE_PERF=1
@@ -116,6 +124,9 @@ server_cmd() {
     epoll) echo "$OUT/epoll_echo_server" ;;
     epoll2) echo "$OUT/epoll_echo_server -t 2" ;;
     uv) echo "$OUT/uv_echo_server" ;;
+    uring) echo "$OUT/uring_echo_server" ;;
+    uring_shared) echo "$OUT/uring_echo_server -S" ;;
+    uring_contract) echo "$OUT/uring_echo_server -S -C" ;;
   esac
 }
 
@@ -161,7 +172,8 @@ say "hand-off"
 
 # ---- 2. echo, interleaved ---------------------------------------------------------------------
 SERVERS="qso epoll"
-[ "$HAVE_UV" = 1 ] && SERVERS="qso epoll uv"
+[ "$HAVE_UV" = 1 ] && SERVERS="$SERVERS uv"
+[ "$HAVE_URING" = 1 ] && SERVERS="$SERVERS uring uring_shared uring_contract"
 for rep in $(seq "$REPS"); do
   for c in 1 100 1000; do
     for s in 64 4096; do
@@ -180,7 +192,7 @@ done
 if [ "${BENCH_NO_SYSCALLS:-0}" != 1 ]; then
   EVENTS=raw_syscalls:sys_enter
   for sc in recvfrom sendto read write epoll_wait epoll_pwait epoll_pwait2 epoll_ctl futex newfstatat \
-            timerfd_settime; do
+            timerfd_settime io_uring_enter; do
     EVENTS="$EVENTS,syscalls:sys_enter_$sc"
   done
   for srv in $SERVERS; do
