@@ -4,7 +4,7 @@
 #   make test       every test: Rust tests, header check, C suite, IBM sample and examples end to end,
 #                   GSK secure sessions (make gsk-test); the short stress, the sanitizer build,
 #                   valgrind and the loom models (see TESTING.md)
-#   make bench      benchmarks against raw epoll, libuv and futex baselines (bench/run.sh; ~5 min)
+#   make bench      benchmarks against raw epoll, libuv, io_uring and futex baselines (bench/run.sh; ~8 min)
 CARGO   ?= cargo
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
