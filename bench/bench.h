@@ -7,19 +7,28 @@
  *                       raw_syscalls:sys_enter tracepoint), or -1 when perf is not available
  *   struct hist         log-linear latency histogram (1/64 relative precision), percentiles
  *   proc_status_kb()    a field of /proc/self/status (VmRSS, VmData...) in KiB
+ *   the echo servers' common frame (epoll_echo_server.c, uring_echo_server.c):
+ *   open_listeners()    one listener per thread on one port of 127.0.0.1 (SO_REUSEPORT)
+ *   stop_on_signals()   SIGINT / SIGTERM call the handler (waits return EINTR), SIGPIPE ignored
+ *   serve_on_threads()  runs serve() for each listener, each on its own thread, until all end
  */
 #ifndef QSO_BENCH_H
 #define QSO_BENCH_H
 
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <linux/perf_event.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,6 +192,73 @@ static inline uint64_t quantile_u64(uint64_t *v, size_t n, double q) {
   qsort(v, n, sizeof(*v), cmp_u64);
   i = (size_t)(q * (double)(n - 1) + 0.5);
   return v[i];
+}
+
+/* ---- the echo servers' common frame ---------------------------------------------------------- */
+
+#define MAX_SERVER_THREADS 16
+
+/* A non-blocking TCP listener on 127.0.0.1:port (0: a free one), backlog 4096, close-on-exec;
+ * SO_REUSEPORT when several threads each have one on the same port. -1 on error. */
+static inline int open_listener(int port, int reuseport) {
+  struct sockaddr_in addr;
+  int on = 1;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+  if (reuseport)
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
+  memset(&addr, 0, sizeof(addr));
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons((unsigned short)port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4096) < 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Opens `threads` listeners (1..MAX_SERVER_THREADS) on one port into lfds[]; *port 0 takes a
+ * free one and is set to it. Returns 0, or -1 with errno. */
+static inline int open_listeners(int threads, int *port, int lfds[]) {
+  for (int i = 0; i < threads; i++) {
+    lfds[i] = open_listener(*port, threads > 1);
+    if (lfds[i] < 0)
+      return -1;
+    if (i == 0) {
+      struct sockaddr_in addr;
+      socklen_t len = sizeof(addr);
+      getsockname(lfds[0], (struct sockaddr *)&addr, &len);
+      *port = ntohs(addr.sin_port);
+    }
+  }
+  return 0;
+}
+
+/* SIGINT and SIGTERM call `handler` without SA_RESTART (a blocked wait returns EINTR, so a
+ * server notices its stop flag at once); SIGPIPE is ignored (a send to a closed peer fails). */
+static inline void stop_on_signals(void (*handler)(int)) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = handler;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+/* Runs serve(&lfds[i]) for each of the `threads` listeners, the first on the calling thread;
+ * when it returns, stops the others with SIGTERM and waits for them. */
+static inline void serve_on_threads(int threads, int lfds[], void *(*serve)(void *)) {
+  pthread_t tids[MAX_SERVER_THREADS];
+  for (int i = 1; i < threads; i++)
+    pthread_create(&tids[i], NULL, serve, &lfds[i]);
+  serve(&lfds[0]);
+  for (int i = 1; i < threads; i++)
+    pthread_kill(tids[i], SIGTERM);
+  for (int i = 1; i < threads; i++)
+    pthread_join(tids[i], NULL);
 }
 
 #endif

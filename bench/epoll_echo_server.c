@@ -15,24 +15,13 @@
  * paused until they are flushed). One read buffer per thread, no allocation per message.
  * Prints "listening on 127.0.0.1:PORT" once ready.
  */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
+#include "bench.h"
+
 #include <netinet/tcp.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/epoll.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #define READ_BUF (64 * 1024)
 #define MAX_EVENTS 256
-#define MAX_THREADS 16
 
 struct conn {
   int fd;
@@ -48,26 +37,6 @@ static long time_limit = 600;
 static void on_signal(int sig) {
   (void)sig;
   stop = 1;
-}
-
-static int open_listener(int port, int reuseport) {
-  struct sockaddr_in addr;
-  int on = 1;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-  if (reuseport)
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
-  memset(&addr, 0, sizeof(addr));
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((unsigned short)port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4096) < 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 static void close_conn(struct conn *c) {
@@ -181,13 +150,8 @@ static void accept_all(int ep, int lfd) {
   }
 }
 
-struct thread_arg {
-  int lfd;
-};
-
 static void *serve(void *arg) {
-  struct thread_arg *ta = arg;
-  int lfd = ta->lfd;
+  int lfd = *(int *)arg;
   int ep = epoll_create1(EPOLL_CLOEXEC);
   char *buf = malloc(READ_BUF);
   struct epoll_event events[MAX_EVENTS];
@@ -248,11 +212,7 @@ static void *serve(void *arg) {
 
 int main(int argc, char **argv) {
   int threads = 1, opt;
-  pthread_t tids[MAX_THREADS];
-  struct thread_arg args[MAX_THREADS];
-  struct sockaddr_in addr;
-  socklen_t len = sizeof(addr);
-  struct sigaction sa;
+  int lfds[MAX_SERVER_THREADS];
 
   while ((opt = getopt(argc, argv, "p:t:T:")) != -1) {
     switch (opt) {
@@ -264,35 +224,17 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (threads < 1 || threads > MAX_THREADS || time_limit < 1) {
-    fprintf(stderr, "epoll_echo_server: -t 1..%d, -T >= 1\n", MAX_THREADS);
+  if (threads < 1 || threads > MAX_SERVER_THREADS || time_limit < 1) {
+    fprintf(stderr, "epoll_echo_server: -t 1..%d, -T >= 1\n", MAX_SERVER_THREADS);
     return 2;
   }
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal; /* no SA_RESTART: epoll_wait returns EINTR */
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
-  for (int i = 0; i < threads; i++) {
-    args[i].lfd = open_listener(tcp_port, threads > 1);
-    if (args[i].lfd < 0) {
-      perror("epoll_echo_server: listen");
-      return 1;
-    }
-    if (i == 0) {
-      getsockname(args[0].lfd, (struct sockaddr *)&addr, &len);
-      tcp_port = ntohs(addr.sin_port);
-    }
+  stop_on_signals(on_signal);
+  if (open_listeners(threads, &tcp_port, lfds) < 0) {
+    perror("epoll_echo_server: listen");
+    return 1;
   }
   printf("listening on 127.0.0.1:%d (%d thread%s)\n", tcp_port, threads, threads > 1 ? "s" : "");
   fflush(stdout);
-  for (int i = 1; i < threads; i++)
-    pthread_create(&tids[i], NULL, serve, &args[i]);
-  serve(&args[0]);
-  for (int i = 1; i < threads; i++)
-    pthread_kill(tids[i], SIGTERM);
-  for (int i = 1; i < threads; i++)
-    pthread_join(tids[i], NULL);
+  serve_on_threads(threads, lfds, serve);
   return 0;
 }

@@ -26,25 +26,13 @@
  * serves many messages. A receive of 0 or an error (including a cancel after a failed send)
  * closes the connection. Prints "listening on 127.0.0.1:PORT" once ready.
  */
-#define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <errno.h>
+#include "bench.h"
+
 #include <liburing.h>
-#include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #define BUF_SIZE (16 * 1024)
 #define RING_ENTRIES 4096
-#define MAX_THREADS 16
 #define SEND_TAG 1u /* low bit of user_data: a send's completion (connections are aligned) */
 
 struct conn {
@@ -57,31 +45,10 @@ static int tcp_port;
 static long time_limit = 600;
 static int shared_setup;
 static int contract_mode;
-static const char *setup_used = "?"; /* the set-up the kernel took (printed) */
 
 static void on_signal(int sig) {
   (void)sig;
   stop = 1;
-}
-
-static int open_listener(int port, int reuseport) {
-  struct sockaddr_in addr;
-  int on = 1;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0)
-    return -1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
-  if (reuseport)
-    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
-  memset(&addr, 0, sizeof(addr));
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((unsigned short)port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 || listen(fd, 4096) < 0) {
-    close(fd);
-    return -1;
-  }
-  return fd;
 }
 
 /* A free submission entry; when the queue is full, hands it to the kernel first. */
@@ -153,8 +120,9 @@ static void on_accepted(struct io_uring *ring, int fd) {
   queue_recv(ring, c);
 }
 
-/* The ring's set-up: the fast one unless -S, falling back when the kernel is older. */
-static void open_ring(struct io_uring *ring) {
+/* Opens the ring with the fast set-up unless -S, falling back when the kernel is older;
+ * returns the name of the set-up taken. */
+static const char *open_ring(struct io_uring *ring) {
   unsigned tries[] = {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN,
                       IORING_SETUP_COOP_TASKRUN, 0};
   const char *names[] = {"single-issuer, deferred task work", "shared, cooperative task work",
@@ -163,31 +131,21 @@ static void open_ring(struct io_uring *ring) {
     struct io_uring_params params;
     memset(&params, 0, sizeof(params));
     params.flags = tries[i];
-    if (io_uring_queue_init_params(RING_ENTRIES, ring, &params) == 0) {
-      setup_used = names[i];
-      return;
-    }
+    if (io_uring_queue_init_params(RING_ENTRIES, ring, &params) == 0)
+      return names[i];
   }
   fprintf(stderr, "uring_echo_server: io_uring_queue_init failed\n");
   exit(1);
 }
 
-struct thread_arg {
-  int lfd;
-};
-static struct thread_arg *first_thread; /* says "listening" once its ring is open */
 
 static void *serve(void *arg) {
-  struct thread_arg *ta = arg;
+  int lfd = *(int *)arg;
   struct io_uring ring;
   time_t end = time(NULL) + time_limit;
 
   open_ring(&ring);
-  queue_accept(&ring, ta->lfd);
-  if (ta == first_thread) {
-    printf("listening on 127.0.0.1:%d (ring set-up: %s)\n", tcp_port, setup_used);
-    fflush(stdout);
-  }
+  queue_accept(&ring, lfd);
   while (!stop && time(NULL) < end) {
     struct __kernel_timespec wait_limit = {.tv_sec = 1, .tv_nsec = 0};
     struct io_uring_cqe *cqe;
@@ -204,7 +162,7 @@ static void *serve(void *arg) {
         if (cqe->res >= 0)
           on_accepted(&ring, cqe->res);
         if (!(cqe->flags & IORING_CQE_F_MORE))
-          queue_accept(&ring, ta->lfd);
+          queue_accept(&ring, lfd);
       } else if (data & SEND_TAG) {
         /* a failed send: its linked receive ends with -ECANCELED and closes the connection */
       } else {
@@ -227,11 +185,9 @@ static void *serve(void *arg) {
 
 int main(int argc, char **argv) {
   int threads = 1, opt;
-  pthread_t tids[MAX_THREADS];
-  struct thread_arg args[MAX_THREADS];
-  struct sockaddr_in addr;
-  socklen_t len = sizeof(addr);
-  struct sigaction sa;
+  int lfds[MAX_SERVER_THREADS];
+  struct io_uring probe;
+  const char *setup;
 
   while ((opt = getopt(argc, argv, "p:t:T:SC")) != -1) {
     switch (opt) {
@@ -245,34 +201,20 @@ int main(int argc, char **argv) {
       return 2;
     }
   }
-  if (threads < 1 || threads > MAX_THREADS || time_limit < 1) {
-    fprintf(stderr, "uring_echo_server: -t 1..%d, -T >= 1\n", MAX_THREADS);
+  if (threads < 1 || threads > MAX_SERVER_THREADS || time_limit < 1) {
+    fprintf(stderr, "uring_echo_server: -t 1..%d, -T >= 1\n", MAX_SERVER_THREADS);
     return 2;
   }
-  memset(&sa, 0, sizeof(sa));
-  sa.sa_handler = on_signal; /* no SA_RESTART: the wait returns -EINTR */
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  signal(SIGPIPE, SIG_IGN);
-
-  for (int i = 0; i < threads; i++) {
-    args[i].lfd = open_listener(tcp_port, threads > 1);
-    if (args[i].lfd < 0) {
-      perror("uring_echo_server: listen");
-      return 1;
-    }
-    if (i == 0) {
-      getsockname(args[0].lfd, (struct sockaddr *)&addr, &len);
-      tcp_port = ntohs(addr.sin_port);
-    }
+  stop_on_signals(on_signal);
+  if (open_listeners(threads, &tcp_port, lfds) < 0) {
+    perror("uring_echo_server: listen");
+    return 1;
   }
-  first_thread = &args[0];
-  for (int i = 1; i < threads; i++)
-    pthread_create(&tids[i], NULL, serve, &args[i]);
-  serve(&args[0]);
-  for (int i = 1; i < threads; i++)
-    pthread_kill(tids[i], SIGTERM);
-  for (int i = 1; i < threads; i++)
-    pthread_join(tids[i], NULL);
+  setup = open_ring(&probe); /* the set-up the kernel takes, to say so; each thread has its own */
+  io_uring_queue_exit(&probe);
+  printf("listening on 127.0.0.1:%d (%d thread%s, ring set-up: %s)\n", tcp_port, threads,
+         threads > 1 ? "s" : "", setup);
+  fflush(stdout);
+  serve_on_threads(threads, lfds, serve);
   return 0;
 }
