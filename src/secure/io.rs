@@ -1,13 +1,15 @@
 //! The socket as rustls sees it: non-blocking reads and writes on the caller's descriptor, the
 //! record boundary tracker that tells a clean end of stream from a cut record, and the bounded
-//! waits of the synchronous calls.
+//! waits of the synchronous calls, which a close of the session ends at once (`CloseSignal`).
 //!
 //! Contract: nothing here changes the descriptor's flags. Reads use `recv(MSG_DONTWAIT)`, writes
 //! `send(MSG_DONTWAIT | MSG_NOSIGNAL)`; "would block" is `io::ErrorKind::WouldBlock`, every
 //! other failure carries its errno. SIGPIPE is never raised.
 
 use std::io;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{fence, AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 fn last_errno() -> i32 {
@@ -120,10 +122,65 @@ pub enum Waited {
     Ready,
     TimedOut,
     Failed(i32),
+    /// The session was closed (`CloseSignal::raise`) before or during the wait.
+    Closed,
 }
 
-/// Waits until `fd` is readable (`read`) or writable, or `deadline` passes.
-pub fn wait_socket(fd: RawFd, read: bool, deadline: Option<Instant>) -> Waited {
+/// Ends the blocking waits of a session's synchronous calls when `gsk_secure_soc_close` is
+/// called from another thread. The eventfd is made only when a call first has to wait (most
+/// sessions never block, or are only used asynchronously) and stays signalled once raised.
+#[derive(Default)]
+pub struct CloseSignal {
+    raised: AtomicBool,
+    /// `None` inside: no eventfd could be made; such waits end by the socket or the deadline.
+    event: OnceLock<Option<OwnedFd>>,
+}
+
+impl CloseSignal {
+    /// For a wait about to start: `None` when the session is already closed, else the
+    /// descriptor to watch beside the socket (if one could be made).
+    fn arm(&self) -> Option<Option<RawFd>> {
+        let event = self.event.get_or_init(|| {
+            // SAFETY: eventfd takes no pointers; a non-negative result is a new descriptor
+            // that nothing else owns.
+            let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+            // SAFETY: see above: `fd` is ours alone when it is not -1.
+            (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+        });
+        // Pairs with the fence in `raise`: either this wait sees `raised`, or `raise` sees the
+        // eventfd made above and signals it.
+        fence(Ordering::SeqCst);
+        if self.raised.load(Ordering::Relaxed) {
+            return None;
+        }
+        Some(event.as_ref().map(|fd| fd.as_raw_fd()))
+    }
+
+    /// Ends every wait on the session, now and later.
+    pub fn raise(&self) {
+        self.raised.store(true, Ordering::Relaxed);
+        fence(Ordering::SeqCst);
+        if let Some(Some(fd)) = self.event.get() {
+            let one: u64 = 1;
+            // SAFETY: writes the 8 bytes of `one` to an eventfd we own. A full counter
+            // (EAGAIN) is already signalled, so the result needs no check.
+            unsafe { libc::write(fd.as_raw_fd(), (&one as *const u64).cast(), 8) };
+        }
+    }
+}
+
+/// Waits until `fd` is readable (`read`) or writable, `deadline` passes, or `closed` is raised.
+pub fn wait_socket(
+    fd: RawFd,
+    read: bool,
+    deadline: Option<Instant>,
+    closed: Option<&CloseSignal>,
+) -> Waited {
+    let event = match closed.map(CloseSignal::arm) {
+        Some(None) => return Waited::Closed,
+        Some(Some(event)) => event,
+        None => None,
+    };
     loop {
         let timeout_ms: libc::c_int = match deadline {
             None => -1,
@@ -136,15 +193,25 @@ pub fn wait_socket(fd: RawFd, read: bool, deadline: Option<Instant>) -> Waited {
                 (left.as_micros().div_ceil(1000)).min(i32::MAX as u128) as libc::c_int
             }
         };
-        let mut pfd = libc::pollfd {
-            fd,
-            events: if read { libc::POLLIN } else { libc::POLLOUT },
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let rc = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
+        let mut pfds = [
+            libc::pollfd {
+                fd,
+                events: if read { libc::POLLIN } else { libc::POLLOUT },
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: event.unwrap_or(-1), // a negative descriptor is skipped by poll
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: `pfds` is a valid array of two pollfds.
+        let rc = unsafe { libc::poll(pfds.as_mut_ptr(), 2, timeout_ms) };
         if rc > 0 {
-            if pfd.revents & libc::POLLNVAL != 0 {
+            if pfds[1].revents != 0 {
+                return Waited::Closed;
+            }
+            if pfds[0].revents & libc::POLLNVAL != 0 {
                 return Waited::Failed(libc::EBADF);
             }
             return Waited::Ready;

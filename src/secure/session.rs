@@ -16,7 +16,7 @@
 use super::attrs::Attrs;
 use super::config::{Built, EnvReady};
 use super::errors::gsk_code;
-use super::io::{wait_socket, RecordTracker, SockReader, SockWriter, Waited};
+use super::io::{wait_socket, CloseSignal, RecordTracker, SockReader, SockWriter, Waited};
 use crate::core::op::Ending;
 use crate::core::sockinfo::{file_identity, socket_option};
 use crate::ffi::gsk::codes::*;
@@ -111,6 +111,7 @@ impl Environment {
                 identity: None,
                 close_notify_sent: false,
             }),
+            closed: CloseSignal::default(),
         })
     }
 }
@@ -133,6 +134,8 @@ pub enum Phase {
 
 pub struct Session {
     state: Mutex<SessionState>,
+    /// Raised by `close`: ends the waits of synchronous calls running in other threads.
+    closed: CloseSignal,
 }
 
 pub struct SessionState {
@@ -228,8 +231,10 @@ impl Session {
             match step {
                 Step::Done => return Ok(()),
                 Step::Failed(ending) => return Err(GskError::from_ending(ending)),
-                Step::Blocked { read } => match wait_socket(fd, read, deadline) {
+                Step::Blocked { read } => match wait_socket(fd, read, deadline, Some(&self.closed))
+                {
                     Waited::Ready => {}
+                    Waited::Closed => return Err(GskError::code(GSK_OS400_ERROR_CLOSED)),
                     Waited::TimedOut => {
                         self.lock().fail(GSK_OS400_ERROR_TIMED_OUT);
                         return Err(GskError::code(GSK_OS400_ERROR_TIMED_OUT));
@@ -256,8 +261,10 @@ impl Session {
             match step {
                 Step::Done => return Ok(done),
                 Step::Failed(ending) => return Err(GskError::from_ending(ending)),
-                Step::Blocked { read } => match wait_socket(fd, read, deadline) {
+                Step::Blocked { read } => match wait_socket(fd, read, deadline, Some(&self.closed))
+                {
                     Waited::Ready => {}
+                    Waited::Closed => return Err(GskError::code(GSK_OS400_ERROR_CLOSED)),
                     Waited::TimedOut => return Err(GskError::code(GSK_OS400_ERROR_TIMED_OUT)),
                     Waited::Failed(errno) => return Err(GskError::io(errno)),
                 },
@@ -274,9 +281,9 @@ impl Session {
             match step {
                 Step::Done => return Ok(done),
                 Step::Failed(ending) => return Err(GskError::from_ending(ending)),
-                Step::Blocked { read } => match wait_socket(fd, read, None) {
-                    Waited::Ready => {}
-                    Waited::TimedOut => {}
+                Step::Blocked { read } => match wait_socket(fd, read, None, Some(&self.closed)) {
+                    Waited::Ready | Waited::TimedOut => {}
+                    Waited::Closed => return Err(GskError::code(GSK_OS400_ERROR_CLOSED)),
                     Waited::Failed(errno) => return Err(GskError::io(errno)),
                 },
             }
@@ -304,11 +311,11 @@ impl Session {
             };
             match flushed {
                 Ok(true) => return Ok(()),
-                Ok(false) => {
-                    if let Waited::Failed(errno) = wait_socket(fd, false, None) {
-                        return Err(GskError::io(errno));
-                    }
-                }
+                Ok(false) => match wait_socket(fd, false, None, Some(&self.closed)) {
+                    Waited::Ready | Waited::TimedOut => {}
+                    Waited::Closed => return Err(GskError::code(GSK_OS400_ERROR_CLOSED)),
+                    Waited::Failed(errno) => return Err(GskError::io(errno)),
+                },
                 Err(errno) => return Err(GskError::io(errno)),
             }
         }
@@ -333,6 +340,7 @@ impl Session {
             st.phase = Phase::Closed;
             (fd, ours, unwritten)
         };
+        self.closed.raise();
         if unwritten {
             self.finish_close_notify(fd);
         }
@@ -344,7 +352,7 @@ impl Session {
     fn finish_close_notify(&self, fd: RawFd) {
         let deadline = deadline_after(CLOSE_NOTIFY_LIMIT);
         loop {
-            if !matches!(wait_socket(fd, false, deadline), Waited::Ready) {
+            if !matches!(wait_socket(fd, false, deadline, None), Waited::Ready) {
                 return;
             }
             let mut st = self.lock();

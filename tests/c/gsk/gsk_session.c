@@ -611,6 +611,35 @@ TEST(gsk_close_during_a_pending_receive) {
   CHECK_EQ(n, 0);
 }
 
+/* The peer blocks in a synchronous read (10 s limit); p->arg becomes its GSK code + 1 once the
+ * read has returned (0 while it has not). */
+static void peer_read_once(struct gt_peer *p) {
+  char buf[16];
+  int n = -1;
+  CHECK_GSK(gsk_attribute_set_numeric_value(p->session, GSK_OS400_READ_TIMEOUT, 10000), GSK_OK);
+  int rc = gsk_secure_soc_read(p->session, buf, sizeof buf, &n);
+  __atomic_store_n((intptr_t *)&p->arg, (intptr_t)rc + 1, __ATOMIC_SEQ_CST);
+}
+
+TEST(gsk_close_ends_a_synchronous_read_in_another_thread) {
+  int port = qt_port(), sv[2];
+  struct gt_peer client;
+  gsk_handle server = gt_async_server(port, sv, &client, peer_read_once, NULL);
+  usleep(300 * 1000); /* the peer is in its read, waiting */
+  CHECK(__atomic_load_n((intptr_t *)&client.arg, __ATOMIC_SEQ_CST) == 0);
+  gsk_handle session = client.session;
+  long long closed_at = qt_now_ms();
+  CHECK_GSK(gsk_secure_soc_close(&session), GSK_OK);
+  intptr_t ended = 0;
+  while ((ended = __atomic_load_n((intptr_t *)&client.arg, __ATOMIC_SEQ_CST)) == 0 &&
+         qt_now_ms() - closed_at < 2000)
+    usleep(1000);
+  CHECK(ended != 0); /* without the wake-up it waits until its 10 s limit */
+  CHECK_GSK((int)(ended - 1), GSK_OS400_ERROR_CLOSED);
+  gt_peer_join(&client);
+  CHECK_GSK(gsk_secure_soc_close(&server), GSK_OK);
+}
+
 TEST(destroying_the_port_drops_pending_secure_operations) {
   int port = qt_port(), sv[2];
   struct gt_peer client;
