@@ -611,12 +611,16 @@ TEST(gsk_close_during_a_pending_receive) {
   CHECK_EQ(n, 0);
 }
 
+/* Set by peer_read_once just before its read. */
+static int peer_about_to_read;
+
 /* The peer blocks in a synchronous read (10 s limit); p->arg becomes its GSK code + 1 once the
  * read has returned (0 while it has not). */
 static void peer_read_once(struct gt_peer *p) {
   char buf[16];
   int n = -1;
   CHECK_GSK(gsk_attribute_set_numeric_value(p->session, GSK_OS400_READ_TIMEOUT, 10000), GSK_OK);
+  __atomic_store_n(&peer_about_to_read, 1, __ATOMIC_SEQ_CST);
   int rc = gsk_secure_soc_read(p->session, buf, sizeof buf, &n);
   __atomic_store_n((intptr_t *)&p->arg, (intptr_t)rc + 1, __ATOMIC_SEQ_CST);
 }
@@ -625,7 +629,11 @@ TEST(gsk_close_ends_a_synchronous_read_in_another_thread) {
   int port = qt_port(), sv[2];
   struct gt_peer client;
   gsk_handle server = gt_async_server(port, sv, &client, peer_read_once, NULL);
-  usleep(300 * 1000); /* the peer is in its read, waiting */
+  long long started = qt_now_ms();
+  while (!__atomic_load_n(&peer_about_to_read, __ATOMIC_SEQ_CST) && qt_now_ms() - started < 5000)
+    usleep(1000);
+  CHECK(__atomic_load_n(&peer_about_to_read, __ATOMIC_SEQ_CST));
+  usleep(100 * 1000); /* from its call into its wait: microseconds; give it far more */
   CHECK(__atomic_load_n((intptr_t *)&client.arg, __ATOMIC_SEQ_CST) == 0);
   gsk_handle session = client.session;
   long long closed_at = qt_now_ms();
